@@ -1,0 +1,43 @@
+"""Staff roles and what each may do."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    HQ_OPERATOR = "hq_operator"
+    STORE_MANAGER = "store_manager"
+    COMMUNITY_OPERATOR = "community_operator"
+    ANALYST = "analyst"
+
+
+ROLE_LABELS = {
+    Role.OWNER: "老板 Owner",
+    Role.HQ_OPERATOR: "总部运营 HQ operator",
+    Role.STORE_MANAGER: "店长 Store manager",
+    Role.COMMUNITY_OPERATOR: "社群运营 Community operator",
+    Role.ANALYST: "分析师 Analyst",
+}
+
+# Roles whose data is limited to the stores assigned to the user.
+SCOPED_ROLES = {Role.STORE_MANAGER, Role.COMMUNITY_OPERATOR}
+
+_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view"}
+_MEMBER_WRITE = {"members.write", "members.import", "points.adjust", "points.bulk_grant"}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(_READ | _MEMBER_WRITE | {
+        "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view",
+    }),
+    Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | {
+        "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view",
+    }),
+    Role.STORE_MANAGER: frozenset(_READ | {"members.write", "members.import", "points.adjust",
+                                           "members.reveal_pii"}),
+    Role.COMMUNITY_OPERATOR: frozenset(_READ),
+    Role.ANALYST: frozenset(_READ | {"audit.view"}),
+}
+
+
+def permissions_for(role: str) -> frozenset[str]:
+    return PERMISSIONS.get(role, frozenset())

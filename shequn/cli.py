@@ -1,0 +1,189 @@
+"""`shequn`: one command line for running and operating Shequn."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Shequn (社群): store + community platform.", no_args_is_help=True,
+                  add_completion=False)
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequn.config.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database tables."""
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+    from shequn.loyalty.services import ensure_default_tiers, program
+
+    ensure_default_tiers()
+    program()
+
+
+@app.command()
+def worker(with_scheduler: Annotated[bool, typer.Option(help="Also enqueue periodic jobs.")] = True) -> None:
+    """Run background jobs (outbox, points expiry, tier review, bulk grants)."""
+    _setup()
+    from django.core.management import call_command
+
+    from shequn.core import scheduler
+
+    stop = threading.Event()
+    if with_scheduler:
+        threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True, name="scheduler").start()
+    try:
+        call_command("db_worker", queue_name="*", interval=1, reload=False, verbosity=1)
+    finally:
+        stop.set()
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          workers: Annotated[int, typer.Option(help="Server worker processes.")] = 1,
+          threads: Annotated[int, typer.Option(help="Threads per worker.")] = 8,
+          embedded_worker: Annotated[bool, typer.Option(help="Run the background worker too.")] = True) -> None:
+    """Serve the console, member pages and API with granian (and the background worker)."""
+    os.environ.setdefault("SHEQUN_DEBUG", "0")
+    _setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    procs: list[subprocess.Popen] = []
+    exe = Path(sys.executable).parent
+    if embedded_worker:
+        procs.append(subprocess.Popen([str(exe / "shequn"), "worker"]))
+    procs.append(subprocess.Popen([
+        str(exe / "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads), "--no-access-log",
+        "shequn.config.wsgi:application"]))
+
+    def _stop(*_):
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        while all(proc.poll() is None for proc in procs):
+            try:
+                procs[-1].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        _stop()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+@app.command()
+def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server after loading.")] = False,
+         host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Migrate and load the demo data (idempotent), print the logins, optionally serve."""
+    os.environ["SHEQUN_DEMO"] = "1"
+    migrate()
+    from shequn.demo.loader import load_demo, print_logins
+
+    load_demo()
+    print_logins(f"http://{host}:{port}")
+    if serve_after:
+        serve(host=host, port=port)
+
+
+@app.command("import-members")
+def import_members(path: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM, GBK) or XLSX file.")],
+                   store: Annotated[str | None, typer.Option(help="Home store code for rows without one.")] = None,
+                   dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing.")] = False) -> None:
+    """Import members; all-or-nothing, every bad row reported with its line number."""
+    _setup()
+    from rich.progress import Progress
+
+    from shequn.core.actor import Actor
+    from shequn.members.importer import import_members as run_import
+
+    if not path.exists():
+        _fail(f"No such file: {path}", 2)
+    actor = Actor(kind="system", id="cli", label="cli:import-members",
+                  permissions=frozenset({"members.write", "members.import"}))
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("Importing members", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        result = run_import(path, store_code=store, dry_run=dry_run, actor=actor, progress=report)
+    if result.errors:
+        for err in result.errors[:200]:
+            typer.secho(f"line {err.line}: {err.message}", fg=typer.colors.RED, err=True)
+        if len(result.errors) > 200:
+            typer.secho(f"… and {len(result.errors) - 200} more errors", fg=typer.colors.RED, err=True)
+        _fail(f"{len(result.errors)} bad row(s); nothing was imported.")
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {result.created} member(s) from {result.total} row(s)")
+
+
+@app.command("create-api-token")
+def create_api_token(username: Annotated[str, typer.Option(help="Staff user (created if missing).")],
+                     role: Annotated[str | None, typer.Option(help="owner, hq_operator, store_manager, "
+                                                              "community_operator or analyst.")] = None,
+                     store: Annotated[list[str] | None, typer.Option(help="Store code (repeat for several).")] = None,
+                     name: Annotated[str, typer.Option(help="Label for the token.")] = "cli") -> None:
+    """Create an API token and print only the token."""
+    _setup()
+    from shequn.accounts.staff import ensure_staff
+    from shequn.accounts.tokens import issue_token
+    from shequn.core.actor import Actor
+    from shequn.core.errors import Problem
+
+    actor = Actor(kind="system", id="cli", label="cli:create-api-token")
+    try:
+        user, _ = ensure_staff(actor, username, role=role, store_codes=store or None)
+    except Problem as exc:
+        _fail(exc.detail, 2)
+    _, raw = issue_token(actor, user, name=name)
+    typer.echo(raw)
+
+
+@app.command("check-ledgers")
+def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances to their ledger sum.")] = False) -> None:
+    """Recompute every points balance from its ledger and report any drift."""
+    _setup()
+    from shequn.loyalty.services import check_ledgers as run_check
+    from shequn.loyalty.models import LoyaltyAccount
+
+    drift = run_check(fix=fix)
+    checked = LoyaltyAccount.objects.count()
+    for row in drift:
+        typer.echo(f"member {row['member_id']}: balance {row['balance']}, ledger {row['ledger_sum']}, "
+                   f"lots {row['lots_sum']}, last entry {row['last_balance_after']}")
+    if drift:
+        _fail(f"{len(drift)} of {checked} balance(s) drifted" + (" (fixed)" if fix else ""))
+    typer.echo(f"ok: {checked} balance(s) match their ledgers")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

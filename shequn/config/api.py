@@ -1,0 +1,79 @@
+"""The REST API at /api/v1: bearer tokens, problem+json errors, OpenAPI."""
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from shequn.accounts.actors import client_ip, staff_actor
+from shequn.accounts.tokens import authenticate_token
+from shequn.core.errors import NotFound, Problem, ValidationProblem, problem_response
+
+log = logging.getLogger("shequn.api")
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token: str):
+        api_token = authenticate_token(token)
+        if api_token is None:
+            return None
+        return staff_actor(api_token.user, ip=client_ip(request), via_token=api_token.pk)
+
+
+api = NinjaAPI(
+    title="Shequn API",
+    version="1",
+    description="Members, tiers, points and everything else in Shequn. Authenticate with "
+                "`Authorization: Bearer <token>` (create one with `shequn create-api-token`). "
+                "Errors are RFC 9457 problem+json with a stable `type`. Writes accept `Idempotency-Key`.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(Problem)
+def _problem(request, exc: Problem):
+    return problem_response(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def _validation(request, exc: ValidationError):
+    errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors)
+    return problem_response(request, ValidationProblem(detail or "Invalid input.", errors=errors))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return problem_response(request, Problem(
+        "Send a valid API token as 'Authorization: Bearer <token>'.",
+        status=401, type="unauthorized", title="Authentication required"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return problem_response(request, Problem(str(exc), status=exc.status_code, type=f"http-{exc.status_code}",
+                                             title=str(exc)))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(request, NotFound("Not found."))
+
+
+def _register_routers() -> None:
+    from shequn.loyalty.api import router as loyalty_router
+    from shequn.members.api import router as members_router
+    from shequn.stores.api import router as stores_router
+
+    api.add_router("/stores", stores_router)
+    api.add_router("/members", members_router)
+    api.add_router("", loyalty_router)
+
+
+_register_routers()

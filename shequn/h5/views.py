@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def card(request):
+    return HttpResponse("Shequn member")
