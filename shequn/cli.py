@@ -97,7 +97,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 
 
 @app.command()
-def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server after loading.")] = False,
+def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                  help="Start the server after loading.")] = False,
          host: str = "127.0.0.1", port: int = 8000) -> None:
     """Migrate and load the demo data (idempotent), print the logins, optionally serve."""
     os.environ["SHEQUN_DEMO"] = "1"
@@ -165,11 +166,12 @@ def create_api_token(username: Annotated[str, typer.Option(help="Staff user (cre
 
 
 @app.command("check-ledgers")
-def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances to their ledger sum.")] = False) -> None:
+def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances to their ledger sum.")] = False,
+                  ) -> None:
     """Recompute every points balance from its ledger and report any drift."""
     _setup()
-    from shequn.loyalty.services import check_ledgers as run_check
     from shequn.loyalty.models import LoyaltyAccount
+    from shequn.loyalty.services import check_ledgers as run_check
 
     drift = run_check(fix=fix)
     checked = LoyaltyAccount.objects.count()

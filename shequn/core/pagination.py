@@ -25,7 +25,8 @@ def decode_cursor(cursor: str) -> int:
                                 type="invalid-cursor") from exc
 
 
-def paginate(qs: QuerySet, cursor: str | None, limit: int = 50, newest_first: bool = True) -> tuple[list[Any], str | None]:
+def paginate(qs: QuerySet, cursor: str | None, limit: int = 50,
+             newest_first: bool = True) -> tuple[list[Any], str | None]:
     limit = max(1, min(int(limit), MAX_LIMIT))
     if cursor:
         last = decode_cursor(cursor)

@@ -44,7 +44,9 @@ def record_purchase(actor: Actor, member_id: int, amount_fen: int, *, ref: str, 
         earned = purchase_points(amount_fen, account.tier.points_multiplier_pct, promo_pct, prog.points_per_yuan)
         entry = None
         if earned > 0:
-            reason = f"消费积分 ×{account.tier.points_multiplier_pct / 100:g}" + (f"（{why}×{promo_pct / 100:g}）" if why else "")
+            reason = f"消费积分 ×{account.tier.points_multiplier_pct / 100:g}"
+            if why:
+                reason += f"（{why}×{promo_pct / 100:g}）"
             entry = points.earn(actor, member_id, earned, source="purchase", ref=f"{source}:{ref}",
                                 reason=reason, at=at)
         tiers.evaluate_upgrade(member_id, actor, now=max(at, timezone.now()))

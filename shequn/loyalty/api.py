@@ -9,8 +9,17 @@ from shequn.stores.selectors import store_by_code
 
 from . import selectors, services, tasks
 from .models import BulkGrant
-from .schemas import (BulkGrantIn, BulkGrantOut, CheckInOut, LedgerPage, PointsIn, PointsOut, PurchaseIn,
-                      PurchaseOut, TierOut)
+from .schemas import (
+    BulkGrantIn,
+    BulkGrantOut,
+    CheckInOut,
+    LedgerPage,
+    PointsIn,
+    PointsOut,
+    PurchaseIn,
+    PurchaseOut,
+    TierOut,
+)
 
 router = Router(tags=["loyalty"])
 

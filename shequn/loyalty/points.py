@@ -19,6 +19,8 @@ log = logging.getLogger("shequn.loyalty")
 MAX_POINTS_PER_ENTRY = 10_000_000
 
 Kind = PointsEntry.Kind
+EVENT_VERBS = {Kind.EARN: "earned", Kind.REDEEM: "redeemed", Kind.EXPIRE: "expired", Kind.REVERSE: "reversed",
+               Kind.ADJUST: "adjusted"}
 
 
 def _check_amount(points: int) -> None:
@@ -50,9 +52,8 @@ def _append(account: LoyaltyAccount, kind: str, points: int, *, source: str, ref
         member_id=account.pk, kind=kind, points=points, balance_after=account.points_balance,
         source=source, ref=ref, reason=reason[:200], reverses=reverses,
         actor_label=actor.label[:150], created_at=at)
-    outbox.emit(f"points.{ {'earn': 'earned', 'redeem': 'redeemed', 'expire': 'expired', 'reverse': 'reversed', 'adjust': 'adjusted'}[kind] }",
-                "member", account.pk, entry_id=entry.pk, points=points, balance=account.points_balance,
-                source=source, ref=ref)
+    outbox.emit(f"points.{EVENT_VERBS[kind]}", "member", account.pk, entry_id=entry.pk, points=points,
+                balance=account.points_balance, source=source, ref=ref)
     return entry
 
 
