@@ -43,3 +43,12 @@ def drain(batch_size: int = 500) -> int:
             )
             done += len(events)
         log.debug("outbox drained %s events", done)
+
+
+def prune_processed(older_than_days: int = 30) -> int:
+    """Delivered events are kept a month for inspection, then removed."""
+    import datetime as dt
+
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted, _ = OutboxEvent.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.tasks import task
 
-from shequn.core.actor import SYSTEM
+from shequn.core.actor import SYSTEM, Actor
 from shequn.core.scheduler import every
 
 from . import activity, bulk, points, tiers
@@ -28,5 +28,5 @@ def birthday_gifts() -> int:
 
 @task()
 def run_bulk_grant(grant_id: int, actor_label: str) -> int:
-    actor = SYSTEM.__class__(kind="system", id="bulk", label=actor_label)
+    actor = Actor(kind="system", id="bulk-grant", label=actor_label)
     return bulk.run_bulk_grant(grant_id, actor).granted
