@@ -135,7 +135,8 @@ def import_members(path: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 
         result = run_import(path, store_code=store, dry_run=dry_run, actor=actor, progress=report)
     if result.errors:
         for err in result.errors[:200]:
-            typer.secho(f"line {err.line}: {err.message}", fg=typer.colors.RED, err=True)
+            where = f"line {err.line}: " if err.line else ""
+            typer.secho(f"{where}{err.message}", fg=typer.colors.RED, err=True)
         if len(result.errors) > 200:
             typer.secho(f"… and {len(result.errors) - 200} more errors", fg=typer.colors.RED, err=True)
         _fail(f"{len(result.errors)} bad row(s); nothing was imported.")
