@@ -66,6 +66,19 @@ def _not_found(request, exc):
     return problem_response(request, NotFound("Not found."))
 
 
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return problem_response(request, Problem("Something went wrong on our side; the error has been logged.",
+                                             status=500, type="server-error", title="Internal server error"))
+
+
+def unknown_endpoint(request):
+    """Anything under /api/v1/ that matches no operation: a problem+json 404, not an HTML page."""
+    return problem_response(request, NotFound(f"No API endpoint {request.path}; see /api/v1/docs.",
+                                              type="no-such-endpoint"))
+
+
 def _register_routers() -> None:
     from shequn.loyalty.api import router as loyalty_router
     from shequn.members.api import router as members_router

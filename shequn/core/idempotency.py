@@ -61,7 +61,10 @@ def _begin(actor: str, key: str, request_hash: str, method_path: str) -> tuple[I
             )
         return record, None
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(actor=actor, key=key)
+        record = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
+    if record is None:  # the first request failed and released the key a moment ago
+        raise Conflict("A request with this Idempotency-Key was just being processed; retry.",
+                       type="idempotency-in-progress")
     if record.request_hash != request_hash:
         raise ValidationProblem(
             "This Idempotency-Key was already used with a different request; use a new key.",

@@ -16,13 +16,15 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    invalid = ValidationProblem("The cursor is not valid; start again without one.", type="invalid-cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded))["id"]
-        return int(value)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationProblem("The cursor is not valid; start again without one.",
-                                type="invalid-cursor") from exc
+        value = int(json.loads(base64.urlsafe_b64decode(padded))["id"])
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise invalid from exc
+    if not 0 < value < 2**63:  # a database id; anything else would fail in the query
+        raise invalid
+    return value
 
 
 def paginate(qs: QuerySet, cursor: str | None, limit: int = 50,

@@ -1,14 +1,17 @@
 """Points from what members do: purchases (with tier and promo multipliers),
 daily check-in with streak bonus, sharing, birthday gifts."""
 
+import calendar
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from shequn.core import audit, outbox
 from shequn.core.actor import Actor
 from shequn.core.clock import local_date
+from shequn.core.errors import Conflict, NotFound
 from shequn.members.models import Member
 
 from . import points, tiers
@@ -31,11 +34,16 @@ def record_purchase(actor: Actor, member_id: int, amount_fen: int, *, ref: str, 
     """A paid purchase: counts toward the tier, earns points, upgrades at once if due."""
     if amount_fen <= 0:
         raise InvalidPoints("A purchase amount must be positive.", type="invalid-amount")
+    if not ref.strip():
+        raise InvalidPoints("A purchase needs its order or receipt number.", type="invalid-ref")
     at = occurred_at or timezone.now()
     prog = program()
     with transaction.atomic():
         account = points.lock_account(member_id)
-        if Purchase.objects.filter(source=source, ref=ref).exists():
+        earlier = Purchase.objects.filter(source=source, ref=ref).values_list("member_id", flat=True).first()
+        if earlier is not None:
+            if earlier != member_id:
+                raise Conflict(f"Purchase {ref} was already recorded for another member.", type="purchase-exists")
             return PointsEntry.objects.filter(member_id=member_id, source="purchase", ref=f"{source}:{ref}").first()
         Purchase.objects.create(member_id=member_id, amount_fen=amount_fen, occurred_at=at, source=source,
                                 ref=ref, store_id=store_id, growth=amount_fen * prog.growth_per_yuan // 100)
@@ -55,23 +63,40 @@ def record_purchase(actor: Actor, member_id: int, amount_fen: int, *, ref: str, 
 
 def record_refund(actor: Actor, member_id: int, amount_fen: int, *, ref: str, purchase_ref: str,
                   source: str = "pos") -> PointsEntry | None:
-    """A refund lowers tier spend and reverses the points earned, in proportion."""
+    """A refund lowers tier spend and reverses the points earned, in proportion.
+
+    Refunds of one purchase never add up to more than it was; replaying a refund
+    (same ref) changes nothing and returns its reversal."""
+    if amount_fen <= 0:
+        raise InvalidPoints("A refund amount must be positive.", type="invalid-amount")
+    if not ref.strip():
+        raise InvalidPoints("A refund needs its own reference.", type="invalid-ref")
+    reversal_ref = f"refund:{source}:{ref}"
     with transaction.atomic():
-        original = Purchase.objects.select_for_update().get(source=source, ref=purchase_ref)
+        original = (Purchase.objects.select_for_update()
+                    .filter(source=source, ref=purchase_ref, member_id=member_id, amount_fen__gt=0).first())
+        if original is None:
+            raise NotFound(f"No purchase {purchase_ref} of this member to refund.", type="purchase-not-found")
         if Purchase.objects.filter(source=source, ref=ref).exists():
-            return None
-        amount_fen = min(amount_fen, original.amount_fen)
+            return PointsEntry.objects.filter(member_id=member_id, source="reversal", ref=reversal_ref).first()
+        refunded = -(original.refunds.aggregate(s=Sum("amount_fen"))["s"] or 0)
+        amount_fen = min(amount_fen, original.amount_fen - refunded)
+        if amount_fen <= 0:
+            raise Conflict(f"Purchase {purchase_ref} has already been refunded in full.", type="already-refunded")
         Purchase.objects.create(member_id=member_id, amount_fen=-amount_fen, occurred_at=timezone.now(),
-                                source=source, ref=ref, store_id=original.store_id,
+                                source=source, ref=ref, store_id=original.store_id, refund_of=original,
                                 growth=-(original.growth * amount_fen // original.amount_fen))
         earn_entry = PointsEntry.objects.filter(member_id=member_id, source="purchase",
                                                 ref=f"{source}:{purchase_ref}").first()
         if earn_entry is None:
             return None
-        share = earn_entry.points * amount_fen // original.amount_fen
-        if share <= 0:
-            return None
-        return points.reverse(actor, earn_entry.pk, share, reason=f"退款冲正 {ref}", ref=f"refund:{source}:{ref}")
+        if refunded + amount_fen == original.amount_fen:
+            share = None  # the last refund takes back whatever rounding left over
+        else:
+            share = earn_entry.points * amount_fen // original.amount_fen
+            if share <= 0:
+                return None
+        return points.reverse(actor, earn_entry.pk, share, reason=f"退款冲正 {ref}", ref=reversal_ref)
 
 
 def streak_bonus(streak: int, bonus_table: dict) -> int:
@@ -125,16 +150,24 @@ def share(actor: Actor, member_id: int, now: dt.datetime | None = None) -> Point
                            ref=f"share:{today}:{done + 1}", reason="分享奖励", at=now)
 
 
+def _born_on(day: dt.date) -> Q:
+    born = Q(member__birthday__month=day.month, member__birthday__day=day.day)
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        born |= Q(member__birthday__month=2, member__birthday__day=29)  # 2月29日 birthdays, in common years
+    return born
+
+
 def grant_birthday_gifts(actor: Actor, today: dt.date | None = None) -> int:
-    """生日礼: each member whose birthday is today gets their tier's birthday points, once a year."""
+    """生日礼: each member whose birthday is today gets their tier's birthday points, once a year.
+    Returns how many members were granted by this run."""
     today = today or local_date()
+    ref = f"birthday:{today.year}"
     granted = 0
-    members = (LoyaltyAccount.objects.filter(member__birthday__month=today.month, member__birthday__day=today.day,
-                                             tier__birthday_points__gt=0)
-               .values_list("pk", "tier__birthday_points", "tier__name"))
+    already = PointsEntry.objects.filter(source="birthday", ref=ref).values("member_id")
+    members = (LoyaltyAccount.objects.filter(_born_on(today), tier__birthday_points__gt=0)
+               .exclude(pk__in=already).values_list("pk", "tier__birthday_points", "tier__name"))
     for member_id, gift_points, tier_name in members.iterator():
-        entry = points.earn(actor, member_id, gift_points, source="birthday", ref=f"birthday:{today.year}",
-                            reason=f"{tier_name}生日礼")
-        granted += 1 if entry else 0
+        points.earn(actor, member_id, gift_points, source="birthday", ref=ref, reason=f"{tier_name}生日礼")
+        granted += 1
     audit.record(actor, "loyalty.birthday_gifts", object_type="loyalty", after={"date": str(today), "members": granted})
     return granted

@@ -11,7 +11,7 @@ from shequn.core.actor import Actor
 from shequn.core.errors import ValidationProblem
 
 from . import points
-from .models import BulkGrant, BulkGrantItem
+from .models import BulkGrant, BulkGrantItem, LoyaltyAccount
 
 CHUNK = 200
 
@@ -30,8 +30,11 @@ def create_bulk_grant(actor: Actor, *, idempotency_key: str, points_each: int, r
         raise ValidationProblem("A bulk grant needs a reason.", type="reason-required")
     if not member_ids:
         raise ValidationProblem("The grant has no members.", type="empty-grant")
+    key = idempotency_key.strip()
+    if not key or len(key) > 200:
+        raise ValidationProblem("A bulk grant needs an idempotency key of 1-200 characters.",
+                                type="invalid-idempotency-key")
     fingerprint = _fingerprint(points_each, reason, member_ids)
-    key = idempotency_key.strip()[:200]
     with transaction.atomic():
         existing = BulkGrant.objects.select_for_update().filter(idempotency_key=key).first()
         if existing is not None:
@@ -40,6 +43,11 @@ def create_bulk_grant(actor: Actor, *, idempotency_key: str, points_each: int, r
                                         type="idempotency-key-reused")
             return existing, False
         unique_ids = sorted(set(member_ids))
+        known = set(LoyaltyAccount.objects.filter(pk__in=unique_ids).values_list("pk", flat=True))
+        unknown = [m for m in unique_ids if m not in known]
+        if unknown:
+            raise ValidationProblem(f"Unknown members: {', '.join(map(str, unknown[:20]))}",
+                                    type="member-not-found", missing=unknown[:100])
         grant = BulkGrant.objects.create(idempotency_key=key, points=points_each, reason=reason,
                                          total=len(unique_ids), created_by=actor.label[:150],
                                          fingerprint=fingerprint)

@@ -121,7 +121,8 @@ class PointsLot(models.Model):
 
 
 class Purchase(models.Model):
-    """A purchase as loyalty sees it: spend and order count toward the tier."""
+    """A purchase as loyalty sees it: spend and order count toward the tier.
+    A refund is a row with a negative amount pointing at the purchase it refunds."""
 
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="purchases")
     amount_fen = models.BigIntegerField()
@@ -130,6 +131,7 @@ class Purchase(models.Model):
     source = models.CharField(max_length=24, default="pos")
     ref = models.CharField(max_length=100)
     store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.SET_NULL)
+    refund_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "ref"], name="purchase_ref_uniq")]

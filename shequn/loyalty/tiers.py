@@ -26,16 +26,21 @@ class TierStats:
 def stats_for(member_id: int, now: dt.datetime | None = None) -> TierStats:
     now = now or timezone.now()
     since = now - dt.timedelta(days=program().tier_window_days)
-    agg = Purchase.objects.filter(member_id=member_id, occurred_at__gt=since, occurred_at__lte=now).aggregate(
+    # A refund counts in the window of the purchase it refunds, so refunding an old
+    # purchase does not eat into this year's spend.
+    bought = Q(refund_of__isnull=True, occurred_at__gt=since, occurred_at__lte=now)
+    refunded = Q(refund_of__occurred_at__gt=since, refund_of__occurred_at__lte=now, occurred_at__lte=now)
+    agg = Purchase.objects.filter(bought | refunded, member_id=member_id).aggregate(
         spend=Sum("amount_fen"), growth=Sum("growth"), orders=Count("id", filter=Q(amount_fen__gt=0)))
     return TierStats(agg["spend"] or 0, agg["orders"] or 0, agg["growth"] or 0)
 
 
 def qualifies(tier: Tier, stats: TierStats) -> bool:
+    """Any configured threshold met. A tier without thresholds is never reached by
+    spending (only the lowest tier, where everyone starts, or a manual change)."""
     thresholds = [(tier.min_spend_fen, stats.spend_fen), (tier.min_orders, stats.orders),
                   (tier.min_growth, stats.growth)]
-    configured = [(need, have) for need, have in thresholds if need is not None]
-    return not configured or any(have >= need for need, have in configured)
+    return any(have >= need for need, have in thresholds if need is not None)
 
 
 def qualifying_tier(stats: TierStats, tiers: list[Tier] | None = None) -> Tier:

@@ -1,5 +1,6 @@
 from ninja import Query, Router, Schema
 
+from shequn.core.errors import ValidationProblem
 from shequn.core.idempotency import idempotent
 from shequn.core.pagination import paginate
 from shequn.core.permissions import require
@@ -53,6 +54,9 @@ def patch_member(request, member_id: int, payload: MemberPatch):
     require(actor, "members.write")
     member = selectors.get_member(actor, member_id)
     changes = payload.dict(exclude_unset=True)
+    cleared = sorted(f for f in ("name", "gender") if f in changes and changes[f] is None)
+    if cleared:
+        raise ValidationProblem(f"{', '.join(cleared)} cannot be null.", fields=cleared)
     if "store_code" in changes:
         code = changes.pop("store_code")
         changes["home_store"] = store_by_code(actor, code) if code else None

@@ -18,8 +18,10 @@ def create_store(actor: Actor, *, code: str, name: str, city: str = "",
     if not CODE_RE.match(code):
         raise ValidationProblem("Store code must be 1-32 letters, digits, '-' or '_'.",
                                 type="invalid-store-code")
-    if not name.strip():
-        raise ValidationProblem("Store name is required.", type="invalid-store-name")
+    if not name.strip() or len(name.strip()) > 100:
+        raise ValidationProblem("Store name is required (at most 100 characters).", type="invalid-store-name")
+    if len(city.strip()) > 64 or len(address.strip()) > 200:
+        raise ValidationProblem("City is at most 64 characters and address at most 200.", type="invalid-store")
     if timezone not in available_timezones():
         raise ValidationProblem(f"Unknown time zone: {timezone}", type="invalid-timezone")
     try:
