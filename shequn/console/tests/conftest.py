@@ -1,0 +1,70 @@
+"""Console fixtures: logged-in staff clients by role."""
+
+import pytest
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def staff_user(db):
+    from shequn.accounts.staff import ensure_staff
+    from shequn.core.actor import SYSTEM
+
+    def make(role="owner", stores=None, username=None, password=PASSWORD):
+        user, _ = ensure_staff(SYSTEM, username or f"{role}_console", role=role, store_codes=stores,
+                               password=password, display_name=f"{role} 测试")
+        return user
+
+    return make
+
+
+@pytest.fixture
+def console_as(staff_user):
+    """A Django test client logged in as a staff user of the given role."""
+    from django.test import Client
+
+    def make(role="owner", stores=None, username=None):
+        client = Client()
+        client.force_login(staff_user(role, stores, username))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owner(console_as):
+    return console_as("owner")
+
+
+@pytest.fixture
+def tiers(db):
+    from shequn.loyalty.models import Tier
+    from shequn.loyalty.program import ensure_default_tiers
+
+    ensure_default_tiers()
+    return {t.code: t for t in Tier.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow; the console tests log in many times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def desk_page():
+    """A Chromium page the size of a store PC screen (1280×800), in Chinese."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1,
+                                      locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
