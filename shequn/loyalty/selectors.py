@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .models import BulkGrant, LoyaltyAccount, PointsEntry, Tier, TierChange
@@ -32,33 +33,33 @@ def tier_distribution(store_ids: frozenset[int] | None = None) -> list[dict]:
     return [{"code": t.code, "name": t.name, "count": counts.get(t.pk, 0)} for t in tiers()]
 
 
+ISSUED = Q(points__gt=0)
+REDEEMED = Q(kind="redeem") | Q(kind="adjust", points__lt=0)
+EXPIRED = Q(kind="expire")
+REVERSED = Q(kind="reverse")
+
+
 def points_flow(days: int = 30, store_ids: frozenset[int] | None = None) -> dict:
-    """Points issued, redeemed and expired in the last `days` days, in total and per day."""
-    since = timezone.now() - dt.timedelta(days=days)
+    """Points issued, redeemed (incl. manual deductions), expired and reversed over the last
+    `days` local days, in total and per day (days without entries count as zero)."""
+    today = timezone.localdate()
+    first_day = today - dt.timedelta(days=days - 1)
+    since = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
     qs = PointsEntry.objects.filter(created_at__gte=since)
     if store_ids is not None:
         qs = qs.filter(member__home_store_id__in=store_ids)
-    totals = qs.aggregate(
-        issued=Sum("points", filter=Q(points__gt=0)),
-        redeemed=Sum("points", filter=Q(kind__in=["redeem"]) | Q(kind="adjust", points__lt=0)),
-        expired=Sum("points", filter=Q(kind="expire")),
-        reversed=Sum("points", filter=Q(kind="reverse")),
-    )
-    from django.db.models.functions import TruncDate
+    sums = {"issued": Sum("points", filter=ISSUED), "redeemed": Sum("points", filter=REDEEMED),
+            "expired": Sum("points", filter=EXPIRED), "reversed": Sum("points", filter=REVERSED)}
+    totals = qs.aggregate(**sums)
+    rows = {r["day"]: r for r in qs.annotate(day=TruncDate("created_at")).values("day").annotate(**sums).order_by()}
 
-    daily = (qs.annotate(day=TruncDate("created_at")).values("day")
-             .annotate(issued=Sum("points", filter=Q(points__gt=0)),
-                       redeemed=Sum("points", filter=Q(kind="redeem")),
-                       expired=Sum("points", filter=Q(kind="expire")))
-             .order_by("day"))
-    return {
-        "issued": totals["issued"] or 0,
-        "redeemed": -(totals["redeemed"] or 0),
-        "expired": -(totals["expired"] or 0),
-        "reversed": -(totals["reversed"] or 0),
-        "daily": [{"day": str(r["day"]), "issued": r["issued"] or 0, "redeemed": -(r["redeemed"] or 0),
-                   "expired": -(r["expired"] or 0)} for r in daily],
-    }
+    def figures(row: dict) -> dict:
+        return {"issued": row.get("issued") or 0, "redeemed": -(row.get("redeemed") or 0),
+                "expired": -(row.get("expired") or 0), "reversed": -(row.get("reversed") or 0)}
+
+    daily = [{"day": str(day), **figures(rows.get(day, {}))}
+             for day in (first_day + dt.timedelta(days=n) for n in range(days))]
+    return {**figures(totals), "daily": daily}
 
 
 def outstanding_points(store_ids: frozenset[int] | None = None) -> int:
