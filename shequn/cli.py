@@ -99,13 +99,14 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 @app.command()
 def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
                                                   help="Start the server after loading.")] = False,
-         host: str = "127.0.0.1", port: int = 8000) -> None:
+         host: str = "127.0.0.1", port: int = 8000,
+         members: Annotated[int, typer.Option(help="How many demo members to create.")] = 2000) -> None:
     """Migrate and load the demo data (idempotent), print the logins, optionally serve."""
     os.environ["SHEQUN_DEMO"] = "1"
     migrate()
     from shequn.demo.loader import load_demo, print_logins
 
-    load_demo()
+    load_demo(members=members)
     print_logins(f"http://{host}:{port}")
     if serve_after:
         serve(host=host, port=port)

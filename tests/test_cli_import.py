@@ -1,4 +1,4 @@
-"""`shequn import-members` end to end: the real command on its own SQLite database."""
+"""`shequn import-members` and `shequn demo` end to end: the real commands on their own SQLite database."""
 
 import os
 import sqlite3
@@ -96,3 +96,28 @@ def test_unknown_store_and_missing_file(var_dir, tmp_path):
     assert unknown.returncode == 1 and "NOPE" in unknown.stderr
     missing = shequn(var_dir, "import-members", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_demo_twice_loads_once(tmp_path):
+    var = tmp_path / "var"
+    first = shequn(var, "demo", "--no-serve", "--members", "40", "--port", "8123")
+    assert first.returncode == 0, first.stderr
+    for expected in ("http://127.0.0.1:8123/console/", "http://127.0.0.1:8123/m/", "/m/dev/inbox/",
+                     "manager_sh", "shequn-demo", "13800138000"):
+        assert expected in first.stdout
+    with sqlite3.connect(var / "shequn.sqlite3") as db:
+        before = [db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                  for table in ("members_member", "loyalty_pointsentry", "loyalty_purchase", "accounts_staffuser",
+                                "stores_store", "core_auditentry")]
+    assert before[0] == 40 and before[3] == 6 and before[4] == 3
+
+    second = shequn(var, "demo", "--no-serve", "--members", "40")
+    assert second.returncode == 0, second.stderr
+    assert "already loaded" in second.stdout
+    with sqlite3.connect(var / "shequn.sqlite3") as db:
+        after = [db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                 for table in ("members_member", "loyalty_pointsentry", "loyalty_purchase", "accounts_staffuser",
+                               "stores_store", "core_auditentry")]
+    assert after == before
+    ledgers = shequn(var, "check-ledgers")
+    assert ledgers.returncode == 0 and "40 balance(s) match" in ledgers.stdout

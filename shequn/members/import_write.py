@@ -31,6 +31,8 @@ class NewMember:
     store_id: int | None
     external_id: str | None
     tags: list[str] = field(default_factory=list)
+    joined_at: dt.datetime | None = None  # None: now
+    source: str = Member.Source.IMPORT
 
 
 def _tag_ids(names: set[str]) -> dict[str, int]:
@@ -85,16 +87,18 @@ def write_members(rows: list[NewMember], *, actor: Actor, now: dt.datetime,
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
         chunk_numbers = numbers[start:start + len(chunk)]
+        joined = [ops.adapt_datetimefield_value(row.joined_at) if row.joined_at else at for row in chunk]
         insert_rows(Member, MEMBER_FIELDS, [
             (no, row.name, *_stored_phone(row.phone), row.gender, ops.adapt_datefield_value(row.birthday),
-             row.store_id, Member.Source.IMPORT.value, row.external_id, at, True)
-            for no, row in zip(chunk_numbers, chunk, strict=True)])
+             row.store_id, str(row.source), row.external_id, since, True)
+            for no, row, since in zip(chunk_numbers, chunk, joined, strict=True)])
         ids = _member_ids(chunk_numbers)
         member_ids = [ids[no] for no in chunk_numbers]
         insert_rows(LoyaltyAccount, ["member", "tier", "tier_since", "points_balance", "points_earned_total",
-                                     "checkin_streak"], [(pk, tier_id, at, 0, 0, 0) for pk in member_ids])
+                                     "checkin_streak"],
+                    [(pk, tier_id, since, 0, 0, 0) for pk, since in zip(member_ids, joined, strict=True)])
         insert_rows(TierChange, ["member", "from_tier", "to_tier", "reason", "actor_label", "created_at"],
-                    [(pk, None, tier_id, "入会", label, at) for pk in member_ids])
+                    [(pk, None, tier_id, "入会", label, since) for pk, since in zip(member_ids, joined, strict=True)])
         insert_rows(Member.tags.through, ["member", "tag"],
                     [(pk, tag_ids[t]) for pk, row in zip(member_ids, chunk, strict=True) for t in row.tags])
         created.extend(zip(chunk_numbers, member_ids, strict=True))
