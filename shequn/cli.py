@@ -140,7 +140,7 @@ def import_members(path: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 
             typer.secho(f"{where}{err.message}", fg=typer.colors.RED, err=True)
         if len(result.errors) > 200:
             typer.secho(f"… and {len(result.errors) - 200} more errors", fg=typer.colors.RED, err=True)
-        _fail(f"{len(result.errors)} bad row(s); nothing was imported.")
+        _fail(f"{len(result.errors)} problem(s) found; nothing was imported.")
     verb = "would import" if dry_run else "imported"
     typer.echo(f"{verb} {result.created} member(s) from {result.total} row(s)")
 

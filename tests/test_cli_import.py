@@ -61,7 +61,7 @@ def test_bad_file_exits_1_with_line_numbers_and_writes_nothing(var_dir, tmp_path
     assert "line 4:" in done.stderr and "第 2 行" in done.stderr
     assert "line 5:" in done.stderr and "1990-02-30" in done.stderr
     assert "line 2:" not in done.stderr
-    assert "3 bad row(s); nothing was imported" in done.stderr
+    assert "3 problem(s) found; nothing was imported" in done.stderr
     assert members_in(var_dir) == before
 
 
