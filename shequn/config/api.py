@@ -5,6 +5,7 @@ import logging
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from shequn.accounts.actors import client_ip, staff_actor
@@ -12,6 +13,33 @@ from shequn.accounts.tokens import authenticate_token
 from shequn.core.errors import NotFound, Problem, ValidationProblem, problem_response
 
 log = logging.getLogger("shequn.api")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TextSafeParser(Parser):
+    """JSON bodies and query strings as usual, but text with NUL characters is refused with a 422:
+    PostgreSQL cannot store them, and no real input contains them."""
+
+    @staticmethod
+    def _refuse_nul(data):
+        if _has_nul(data):
+            raise ValidationProblem("Text may not contain NUL (\\0) characters.", type="invalid-text")
+        return data
+
+    def parse_body(self, request):
+        return self._refuse_nul(super().parse_body(request))
+
+    def parse_querydict(self, data, list_fields, request):
+        return self._refuse_nul(super().parse_querydict(data, list_fields, request))
 
 
 class TokenAuth(HttpBearer):
@@ -29,6 +57,7 @@ api = NinjaAPI(
                 "`Authorization: Bearer <token>` (create one with `shequn create-api-token`). "
                 "Errors are RFC 9457 problem+json with a stable `type`. Writes accept `Idempotency-Key`.",
     auth=TokenAuth(),
+    parser=TextSafeParser(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -57,6 +86,8 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, Problem):  # raised by our parser, wrapped by Django Ninja
+        return problem_response(request, exc.__cause__)
     return problem_response(request, Problem(str(exc), status=exc.status_code, type=f"http-{exc.status_code}",
                                              title=str(exc)))
 

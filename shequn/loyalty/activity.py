@@ -19,6 +19,26 @@ from .errors import AlreadyCheckedIn, InvalidPoints
 from .models import CheckIn, LoyaltyAccount, PointsEntry, Purchase
 from .program import program, promo_multiplier_pct
 
+MAX_PURCHASE_FEN = 10_000_000_000  # ¥100,000,000: past this an amount is a typo, not a sale
+EARLIEST_PURCHASE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _purchase_time(occurred_at: dt.datetime | None) -> dt.datetime:
+    """When the purchase happened, in UTC: not in the future (a few minutes of clock skew
+    allowed) and not before 2000, so a typo cannot count toward a tier forever."""
+    now = timezone.now()
+    if occurred_at is None:
+        return now
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    try:
+        at = occurred_at.astimezone(dt.UTC)
+    except OverflowError:
+        at = None
+    if at is None or not EARLIEST_PURCHASE <= at <= now + dt.timedelta(minutes=5):
+        raise InvalidPoints("The purchase time must be between the year 2000 and now.", type="invalid-time")
+    return at
+
 
 def _member_tz(member_id: int) -> str | None:
     return (Member.objects.filter(pk=member_id).values_list("home_store__timezone", flat=True).first())
@@ -32,11 +52,12 @@ def purchase_points(amount_fen: int, tier_pct: int, promo_pct: int, per_yuan: in
 def record_purchase(actor: Actor, member_id: int, amount_fen: int, *, ref: str, source: str = "pos",
                     occurred_at: dt.datetime | None = None, store_id: int | None = None) -> PointsEntry | None:
     """A paid purchase: counts toward the tier, earns points, upgrades at once if due."""
-    if amount_fen <= 0:
-        raise InvalidPoints("A purchase amount must be positive.", type="invalid-amount")
+    if not 0 < amount_fen <= MAX_PURCHASE_FEN:
+        raise InvalidPoints(f"A purchase amount must be positive and at most {MAX_PURCHASE_FEN:,} fen.",
+                            type="invalid-amount")
     if not ref.strip():
         raise InvalidPoints("A purchase needs its order or receipt number.", type="invalid-ref")
-    at = occurred_at or timezone.now()
+    at = _purchase_time(occurred_at)
     prog = program()
     with transaction.atomic():
         account = points.lock_account(member_id)

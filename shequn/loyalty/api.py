@@ -109,7 +109,7 @@ def bulk_grant(request, payload: BulkGrantIn):
 @router.get("/points/bulk-grants/{int:grant_id}", response=BulkGrantOut, summary="Progress of a bulk grant")
 def bulk_grant_status(request, grant_id: int):
     require(request.auth, "points.bulk_grant")
-    grant = BulkGrant.objects.filter(pk=grant_id).first()
+    grant = BulkGrant.objects.filter(pk=grant_id).first() if 0 < grant_id < 2**63 else None
     if grant is None:
         raise NotFound(f"No bulk grant {grant_id}.")
     return grant

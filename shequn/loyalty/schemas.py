@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field
@@ -35,7 +36,7 @@ class CheckInOut(Schema):
 
 
 class PurchaseIn(Schema):
-    amount_fen: int = Field(..., gt=0, description="Amount paid, in fen (分)")
+    amount_fen: int = Field(..., gt=0, le=10_000_000_000, description="Amount paid, in fen (分)")
     ref: str = Field(..., min_length=1, max_length=100, description="Order or receipt number")
     occurred_at: dt.datetime | None = None
     store_code: str | None = None
@@ -61,7 +62,7 @@ class TierOut(Schema):
 
 
 class BulkGrantIn(Schema):
-    member_ids: list[int] = Field(..., min_length=1, max_length=200_000)
+    member_ids: list[Annotated[int, Field(gt=0, lt=2**63)]] = Field(..., min_length=1, max_length=200_000)
     points: int = Field(..., gt=0, le=1_000_000)
     reason: str = Field(..., min_length=1, max_length=200)
 

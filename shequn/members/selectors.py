@@ -19,7 +19,7 @@ def members_visible_to(actor: Actor) -> QuerySet[Member]:
 
 def get_member(actor: Actor, member_id: int) -> Member:
     """404 for members outside the actor's stores, as if they did not exist."""
-    member = members_visible_to(actor).filter(pk=member_id).first()
+    member = members_visible_to(actor).filter(pk=member_id).first() if 0 < member_id < 2**63 else None
     if member is None:
         raise NotFound(f"No member {member_id}.", type="member-not-found")
     return member

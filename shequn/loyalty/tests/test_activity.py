@@ -58,11 +58,28 @@ def test_a_purchase_ref_of_another_member_is_refused(system_actor, make_member, 
     assert balance_of(b.pk) == 0
 
 
-@pytest.mark.parametrize("amount, ref", [(0, "X"), (-100, "X"), (100, ""), (100, "  ")])
+@pytest.mark.parametrize("amount, ref", [(0, "X"), (-100, "X"), (10_000_000_001, "X"), (100, ""), (100, "  ")])
 def test_bad_purchases_write_nothing(system_actor, member, prog, tiers, amount, ref):
     with pytest.raises(InvalidPoints):
         services.record_purchase(system_actor, member.pk, amount, ref=ref, occurred_at=A_TUESDAY)
     assert not Purchase.objects.exists() and not PointsEntry.objects.exists()
+
+
+@pytest.mark.parametrize("occurred_at", [
+    dt.datetime(5584, 9, 14, 13, 23, tzinfo=dt.timezone(dt.timedelta(hours=17))),
+    dt.datetime(1999, 12, 31, 12, tzinfo=dt.UTC),
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+])
+def test_purchases_in_the_future_or_the_distant_past_are_refused(system_actor, member, prog, tiers, occurred_at):
+    with pytest.raises(InvalidPoints) as exc:
+        services.record_purchase(system_actor, member.pk, 100, ref="T", occurred_at=occurred_at)
+    assert exc.value.type == "invalid-time"
+    assert not Purchase.objects.exists()
+
+
+def test_a_purchase_time_without_zone_is_shanghai_time(system_actor, member, prog, tiers):
+    services.record_purchase(system_actor, member.pk, 100, ref="N", occurred_at=dt.datetime(2025, 6, 1, 8))
+    assert Purchase.objects.get().occurred_at == shanghai(2025, 6, 1, 8)
 
 
 def test_member_day_doubles_purchase_points(system_actor, member, prog, tiers):

@@ -204,6 +204,8 @@ def test_bulk_grant_202_then_progress(api, api_as, make_member, store, system_ac
     manager = api_as("store_manager", stores=["SH01"])
     assert_problem(manager.post("/points/bulk-grants", body, key="k3"), 403, "forbidden")
     assert_problem(api.get("/points/bulk-grants/999999"), 404)
+    assert_problem(api.get(f"/points/bulk-grants/{2**64}"), 404)
+    assert_problem(api.post("/points/bulk-grants", body | {"member_ids": [2**63]}, key="k4"), 422)
 
 
 def test_openapi_document_lists_the_foundation_paths(anon_api):

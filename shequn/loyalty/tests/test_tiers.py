@@ -63,13 +63,14 @@ def test_review_keeps_a_member_who_requalifies_during_the_grace_period(system_ac
     assert account.tier.code == "gold" and account.downgrade_due_at is None
 
 
-def test_a_purchase_that_requalifies_clears_the_warning_at_once(system_actor, gold_member):
-    member = gold_member
-    later = timezone.now() + dt.timedelta(days=400)
-    services.review_member(member.pk, now=later)
-    assert account_of(member.pk).downgrade_due_at is not None
-    services.record_purchase(system_actor, member.pk, 500_000, ref="G3", occurred_at=later)
-    assert account_of(member.pk).downgrade_due_at is None
+def test_a_purchase_that_requalifies_clears_the_warning_at_once(system_actor, member, prog, tiers):
+    Purchase.objects.create(member=member, amount_fen=500_000, growth=5000, ref="OLD",
+                            occurred_at=timezone.now() - dt.timedelta(days=400))
+    services.set_tier(system_actor, member.pk, "gold", reason="去年达标")
+    assert services.review_member(member.pk) == "warned"
+    services.record_purchase(system_actor, member.pk, 500_000, ref="G3")
+    account = account_of(member.pk)
+    assert account.tier.code == "gold" and account.downgrade_due_at is None
 
 
 def test_spending_points_never_costs_a_tier(system_actor, gold_member):

@@ -79,6 +79,8 @@ def test_post_member_unknown_store_code_404(api):
 
 def test_get_unknown_member_404(api):
     assert_problem(api.get("/members/999999"), 404, "member-not-found")
+    assert_problem(api.get(f"/members/{2**63}"), 404, "member-not-found")  # past any database id
+    assert_problem(api.get("/members/0"), 404, "member-not-found")
 
 
 def test_unknown_api_paths_are_problems_too(api):
@@ -222,3 +224,11 @@ def test_concurrent_posts_of_one_phone_give_one_201(make_token, store):
     assert sorted(results).count((201, "created")) == 1, results
     assert results.count((409, "member-exists")) == 19, results
     assert Member.objects.count() == 1
+
+
+def test_text_with_nul_characters_is_refused(api, member):
+    assert_problem(api.get(query("/members", q="王\x00")), 422, "invalid-text")
+    assert_problem(api.post("/members", {"phone": "13900001234", "name": "王\x00芳"}), 422, "invalid-text")
+    assert_problem(api.post(f"/members/{member.pk}/points/earn", {"points": 1, "reason": "\x00"}, key="n"), 422,
+                   "invalid-text")
+    assert Member.objects.count() == 1 and member.points_entries.count() == 0
