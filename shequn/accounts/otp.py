@@ -22,6 +22,7 @@ from django.utils.crypto import salted_hmac
 from shequn.core import audit, outbox, pii
 from shequn.core.actor import Actor
 from shequn.core.errors import Problem, ValidationProblem
+from shequn.core.locks import serialize_on
 from shequn.core.models import DevInboxMessage
 from shequn.core.phones import InvalidPhone, normalise_cn_mobile
 
@@ -129,6 +130,7 @@ def request_code(phone_raw: str, ip: str | None) -> OtpChallenge:
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     body = sms_text(code)
     with transaction.atomic():
+        serialize_on(f"otp:{phone_hash}")  # concurrent requests must not slip past the limits
         now = timezone.now()
         _check_limits(phone_hash, ip, now)
         challenge = OtpChallenge.objects.create(

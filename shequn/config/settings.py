@@ -133,6 +133,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -166,7 +167,7 @@ OTP_TTL_SECONDS = 300
 OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("SHEQUN_OTP_PER_HOUR", "5"))
 OTP_MIN_INTERVAL_SECONDS = int(os.environ.get("SHEQUN_OTP_INTERVAL", "60"))
 OTP_MAX_ATTEMPTS = 5
-# Show one-time codes and outgoing messages on /dev/inbox (demo and development only).
+# Show one-time codes and outgoing messages on /m/dev/inbox/ (demo and development only).
 DEV_INBOX = _env_bool("SHEQUN_DEV_INBOX", DEMO_MODE or DEBUG)
 
 LOGGING = {

@@ -259,3 +259,18 @@ def test_concurrent_verifies_consume_the_code_once(next_phone):
     assert len(members) == 1
     assert sorted(set(outcomes) - set(members)) == ["code-expired"]
     assert Member.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_code_requests_respect_the_hourly_cap(next_phone, settings):
+    from shequn.core.tests.threads import run_together
+
+    settings.OTP_MIN_INTERVAL_SECONDS = 0
+    settings.OTP_MAX_PER_PHONE_PER_HOUR = 3
+    phone = next_phone()
+    outcomes = run_together(12, lambda i: otp.request_code(phone, f"10.0.0.{i + 1}"))
+    issued = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(issued) == 3
+    assert {getattr(o, "type", repr(o)) for o in refused} == {"too-many-codes"}
