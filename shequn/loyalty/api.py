@@ -114,3 +114,91 @@ def bulk_grant_status(request, grant_id: int):
         raise NotFound(f"No bulk grant {grant_id}.")
     return grant
 
+
+# -- tiers and points rules (等级与积分规则) ---------------------------------------------------------
+
+class TierConfigOut(TierOut):
+    birthday_points: int
+
+
+class TierPatch(Schema):
+    """Only the fields sent change; null clears a threshold (min_spend_fen is in fen)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str | None = None
+    min_spend_fen: int | None = None
+    min_orders: int | None = None
+    min_growth: int | None = None
+    discount_permille: int | None = None
+    points_multiplier_pct: int | None = None
+    birthday_gift: str | None = None
+    birthday_points: int | None = None
+    exclusive_service: bool | None = None
+
+
+class ProgramOut(Schema):
+    points_per_yuan: int
+    expiry_policy: str
+    expiry_days: int
+    checkin_points: int
+    checkin_streak_bonus: dict[str, int]
+    share_points: int
+    share_daily_cap: int
+    member_day_weekday: int | None
+    member_day_of_month: int | None
+    member_day_multiplier_pct: int
+    birthday_month_multiplier_pct: int
+    growth_per_yuan: int
+    tier_window_days: int
+    downgrade_grace_days: int
+    points_per_yuan_offset: int
+    offset_cap_pct: int
+
+
+class ProgramPatch(Schema):
+    """Only the fields sent change. expiry_policy: end_of_next_year, rolling_days or never;
+    member_day_weekday 0 = Monday, null for none; checkin_streak_bonus {"3": 5, "7": 20}."""
+
+    model_config = {"extra": "forbid"}
+
+    points_per_yuan: int | None = None
+    expiry_policy: str | None = None
+    expiry_days: int | None = None
+    checkin_points: int | None = None
+    checkin_streak_bonus: dict[str, int] | None = None
+    share_points: int | None = None
+    share_daily_cap: int | None = None
+    member_day_weekday: int | None = None
+    member_day_of_month: int | None = None
+    member_day_multiplier_pct: int | None = None
+    birthday_month_multiplier_pct: int | None = None
+    growth_per_yuan: int | None = None
+    tier_window_days: int | None = None
+    downgrade_grace_days: int | None = None
+    points_per_yuan_offset: int | None = None
+    offset_cap_pct: int | None = None
+
+
+@router.patch("/tiers/{code}", response=TierConfigOut, summary="Change a tier's name, thresholds or benefits")
+@idempotent()
+def patch_tier(request, code: str, payload: TierPatch):
+    actor = request.auth
+    require(actor, "loyalty.configure")
+    tier = services.update_tier(actor, code, **payload.model_dump(exclude_unset=True))
+    return TierConfigOut.model_validate(tier)
+
+
+@router.get("/loyalty/program", response=ProgramOut, summary="Points rules (积分规则)")
+def get_program(request):
+    require(request.auth, "loyalty.view")
+    return ProgramOut.model_validate(services.program())
+
+
+@router.patch("/loyalty/program", response=ProgramOut, summary="Change the points rules")
+@idempotent()
+def patch_program(request, payload: ProgramPatch):
+    actor = request.auth
+    require(actor, "loyalty.configure")
+    services.update_program(actor, **payload.model_dump(exclude_unset=True))
+    return ProgramOut.model_validate(services.program())

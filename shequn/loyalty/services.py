@@ -6,15 +6,17 @@ from shequn.core.actor import Actor
 
 from .activity import check_in, grant_birthday_gifts, record_purchase, record_refund, share
 from .bulk import create_bulk_grant, run_bulk_grant
+from .config import create_tier, update_program, update_tier, update_tiers
 from .models import LoyaltyAccount, TierChange
 from .points import adjust, check_ledgers, earn, expire_due, redeem, reverse
 from .program import base_tier, ensure_default_tiers, program
 from .tiers import evaluate_upgrade, review_all, review_member, set_tier
 
 __all__ = [
-    "adjust", "check_in", "check_ledgers", "create_bulk_grant", "earn", "ensure_default_tiers",
+    "adjust", "check_in", "check_ledgers", "create_bulk_grant", "create_tier", "earn", "ensure_default_tiers",
     "evaluate_upgrade", "expire_due", "grant_birthday_gifts", "open_account", "program", "record_purchase",
     "record_refund", "redeem", "reverse", "review_all", "review_member", "run_bulk_grant", "set_tier", "share",
+    "update_program", "update_tier", "update_tiers",
 ]
 
 

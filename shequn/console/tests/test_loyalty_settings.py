@@ -67,6 +67,8 @@ def test_edit_tier_threshold_in_yuan_stores_fen_and_audits(owner, tiers):
     ({"silver": {"min_spend_fen": "1.234"}}, "金额格式不对"),
     ({"gold": {"min_spend_fen": "500"}}, "「金卡会员」的近12个月消费门槛应高于「银卡会员」"),
     ({"silver": {"min_spend_fen": "", "min_orders": "", "min_growth": ""}}, "「银卡会员」至少要设置一个门槛"),
+    ({"silver": {"min_spend_fen": "", "min_orders": "0", "min_growth": ""}}, "「银卡会员」的订单数门槛不能为 0"),
+    ({"diamond": {"min_spend_fen": "99999999999"}}, "金额太大"),
     ({"gold": {"discount_permille": "1200"}}, "折扣‰不能大于 1,000"),
     ({"gold": {"name": ""}}, "请填写等级名称"),
 ])
@@ -94,6 +96,14 @@ def test_new_tier_must_be_above_the_top_tier(owner, tiers):
     r = owner.post(URL, data)
     assert "「黑金会员」的近12个月消费门槛应高于「钻石会员」" in r.content.decode()
     assert not Tier.objects.filter(code="black").exists()
+
+
+def test_new_tier_code_must_be_free(owner, tiers):
+    data = {"action": "new_tier", "new-code": "gold", "new-name": "金卡2", "new-min_spend_fen": "90000",
+            "new-discount_permille": "850", "new-points_multiplier_pct": "300", "new-birthday_points": "0"}
+    r = owner.post(URL, data)
+    assert r.status_code == 200 and "这个代码已经被其他等级使用。" in r.content.decode()
+    assert Tier.objects.count() == 4
 
 
 def test_edit_program_rules_and_audit(owner, tiers):
