@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from shequn.accounts.actors import client_ip, staff_actor
 from shequn.core.errors import Problem
@@ -18,7 +19,8 @@ def render_problem(request, problem: Problem):
                   {"status": problem.status, "message": problem_text(problem)}, status=problem.status)
 
 
-def forbidden(request, message: str = "你的角色没有权限访问这个页面。"):
+def forbidden(request, message: str | None = None):
+    message = message or _("你的角色没有权限访问这个页面。")
     return render(request, "console/error.html", {"status": 403, "message": message}, status=403)
 
 
@@ -39,7 +41,7 @@ def console_view(permission: str | None = None, *, write_permission: str | None 
             if permission and not actor.can(permission):
                 return forbidden(request)
             if request.method == "POST" and write_permission and not actor.can(write_permission):
-                return forbidden(request, "你的角色只能查看，不能修改。")
+                return forbidden(request, _("你的角色只能查看，不能修改。"))
             try:
                 return view(request, *args, **kwargs)
             except Problem as problem:

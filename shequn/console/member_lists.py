@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from shequn.core import pii
 from shequn.core.actor import Actor
 from shequn.core.phones import InvalidPhone, normalise_cn_mobile
@@ -34,7 +36,7 @@ def resolve_member_lines(actor: Actor, text: str) -> Resolved:
     lines = [(n, value) for n, value in lines if value]
     result = Resolved()
     if len(lines) > MAX_LINES:
-        result.errors.append(f"一次最多 {MAX_LINES:,} 行。")
+        result.errors.append(_("一次最多 %(max)s 行。") % {"max": f"{MAX_LINES:,}"})
         return result
     visible = members_visible_to(actor)
     values = {value for _, value in lines}
@@ -50,8 +52,8 @@ def resolve_member_lines(actor: Actor, text: str) -> Resolved:
     for number, value in lines:
         member_id = by_no.get(value) or by_hash.get(hashes.get(value, ""))
         if member_id is None:
-            result.errors.append(f"第 {number} 行「{value[:30]}」：找不到这个会员号或手机号"
-                                 "（或该会员不属于你的门店）。")
+            result.errors.append(_("第 %(line)s 行「%(value)s」：找不到这个会员号或手机号"
+                                   "（或该会员不属于你的门店）。") % {"line": number, "value": value[:30]})
         else:
             ids.add(member_id)
     result.member_ids = sorted(ids)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequn.accounts import otp
@@ -21,6 +23,7 @@ from shequn.loyalty.services import check_in as loyalty_check_in
 from shequn.members.services import PRIVACY_NOTICE_VERSION
 
 from . import card as card_view
+from .problems import login_error_text
 from .session import actor_for, current_member, log_in, log_out, member_required, safe_next
 
 POINTS_PAGE_SIZE = 20
@@ -61,7 +64,7 @@ def login(request):
                 context["sent_to"] = _masked(form["phone"])
             else:
                 if not form["privacy"]:
-                    raise Problem("请阅读并勾选同意《会员隐私政策》。", status=400,
+                    raise Problem(_("请阅读并勾选同意《会员隐私政策》。"), status=400,
                                   type="privacy-not-accepted", field="privacy")
                 member = otp.verify_code(form["phone"], request.POST.get("code", ""), client_ip(request),
                                          otp.Registration(marketing=form["marketing"],
@@ -69,7 +72,7 @@ def login(request):
                 log_in(request, member)
                 return redirect(safe_next(request, form["next"]))
         except Problem as problem:
-            context["error"], context["error_field"] = problem.detail, problem.extra.get("field")
+            context["error"], context["error_field"] = login_error_text(problem), problem.extra.get("field")
             status = problem.status
         context["wait"] = otp.seconds_until_next_code(form["phone"])
     return render(request, "h5/login.html", context, status=status)
@@ -83,7 +86,7 @@ def logout(request):
             return redirect("h5:login")
         return render(request, "h5/logout.html")
     log_out(request)
-    messages.info(request, "已退出登录")
+    messages.info(request, _("已退出登录"))
     return redirect("h5:login")
 
 
@@ -99,10 +102,15 @@ def check_in(request):
     try:
         done = loyalty_check_in(actor_for(request), request.member.pk)
     except AlreadyCheckedIn:
-        messages.info(request, "今天已签到，明天再来吧")
+        messages.info(request, _("今天已签到，明天再来吧"))
     else:
-        streak = f"，已连续签到 {done.streak} 天" if done.streak > 1 else ""
-        messages.success(request, f"签到成功 +{done.points} 积分{streak}")
+        if done.streak > 1:
+            text = ngettext("签到成功 +%(points)s 积分，已连续签到 %(days)s 天",
+                            "签到成功 +%(points)s 积分，已连续签到 %(days)s 天",
+                            done.streak) % {"points": done.points, "days": done.streak}
+        else:
+            text = _("签到成功 +%(points)s 积分") % {"points": done.points}
+        messages.success(request, text)
     return redirect("h5:card")
 
 
@@ -117,7 +125,7 @@ def points(request):
             return redirect("h5:points")
     entries, next_cursor = paginate(selectors.ledger(request.member.pk), cursor, POINTS_PAGE_SIZE)
     rows = [{"entry": e, "at": card_view.local_time(request.member, e.created_at),
-             "label": e.reason or e.get_kind_display()} for e in entries]
+             "label": e.reason or card_view.entry_kind_label(e.kind)} for e in entries]
     return render(request, "h5/points.html", {
         "account": selectors.account(request.member.pk), "rows": rows, "next_cursor": next_cursor,
         "first_page": cursor is None,

@@ -2,8 +2,9 @@ import json
 
 from django import forms, template
 
-from shequn.accounts.roles import ROLE_LABELS, Role
 from shequn.core.money import format_fen
+
+from .. import labels
 
 register = template.Library()
 
@@ -23,11 +24,8 @@ def can(actor, permission: str) -> bool:
 
 @register.filter
 def role_label(role: str) -> str:
-    """'store_manager' -> '店长' (the Chinese half of the label)."""
-    try:
-        return ROLE_LABELS[Role(role)].split(" ")[0]
-    except ValueError:
-        return role
+    """'store_manager' -> '店长' (Store manager in English)."""
+    return labels.label(labels.ROLES, role)
 
 
 @register.filter
@@ -49,16 +47,29 @@ def num(value) -> str:
     return f"{int(value):,}"
 
 
-POINTS_SOURCES = {
-    "purchase": "消费", "check_in": "签到", "share": "分享", "manual": "人工调整", "gift": "礼品",
-    "cash_offset": "积分抵现", "bulk_grant": "批量发放", "birthday": "生日礼", "expiry": "到期",
-    "reversal": "退款冲正", "api": "API", "pos": "收银", "import": "导入",
-}
+@register.filter
+def points_source(source: str) -> str:
+    return labels.label(labels.POINTS_SOURCES, source)
 
 
 @register.filter
-def points_source(source: str) -> str:
-    return POINTS_SOURCES.get(source, source)
+def entry_kind(kind: str) -> str:
+    return labels.label(labels.ENTRY_KINDS, kind)
+
+
+@register.filter
+def grant_status(status: str) -> str:
+    return labels.label(labels.GRANT_STATUSES, status)
+
+
+@register.filter
+def gender_label(gender: str) -> str:
+    return labels.label(labels.GENDERS, gender)
+
+
+@register.filter
+def member_source(source: str) -> str:
+    return labels.label(labels.MEMBER_SOURCES, source)
 
 
 @register.filter

@@ -1,5 +1,6 @@
 from django import forms
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from shequn.core.errors import Problem
 from shequn.core.models import AuditEntry
@@ -12,9 +13,9 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(label="操作", required=False, max_length=64)
-    actor = forms.CharField(label="操作人", required=False, max_length=150)
-    object_id = forms.CharField(label="对象 ID", required=False, max_length=64)
+    action = forms.CharField(label=_("操作"), required=False, max_length=64)
+    actor = forms.CharField(label=_("操作人"), required=False, max_length=150)
+    object_id = forms.CharField(label=_("对象 ID"), required=False, max_length=64)
     cursor = forms.CharField(required=False, widget=forms.HiddenInput)
 
 

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import Problem
 from shequn.core.pagination import paginate
@@ -55,8 +56,8 @@ def bulk_grants(request):
             else:
                 if created:
                     run_bulk_grant.enqueue(grant.pk, actor.label)
-                    messages.success(request, f"已创建发放任务 #{grant.pk}：{grant.total:,} 位会员，"
-                                              f"每人 {grant.points:,} 积分。")
+                    messages.success(request, _("已创建发放任务 #%(id)s：%(total)s 位会员，每人 %(points)s 积分。")
+                                     % {"id": grant.pk, "total": f"{grant.total:,}", "points": f"{grant.points:,}"})
                 return redirect("console:bulk_grants")
     context = {"form": form, "line_errors": line_errors[:ERRORS_SHOWN],
                "hidden_line_errors": max(0, len(line_errors) - ERRORS_SHOWN), "nav": "grants",

@@ -2,6 +2,7 @@ import tempfile
 from pathlib import Path
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import Problem
 from shequn.stores.selectors import stores_visible_to
@@ -32,7 +33,7 @@ def member_import(request):
         try:
             from shequn.members.importer import import_members
         except ImportError:
-            context["error"] = "导入模块暂不可用，请稍后再试或使用命令行 shequn import-members。"
+            context["error"] = _("导入模块暂不可用，请稍后再试或使用命令行 shequn import-members。")
             return render(request, "console/member_import.html", context)
         path = _save_upload(form.cleaned_data["file"])
         dry_run = form.cleaned_data["dry_run"]
@@ -43,7 +44,7 @@ def member_import(request):
         except Problem as problem:
             context["error"] = problem_text(problem)
         except ValueError as exc:
-            context["error"] = f"文件无法读取：{exc}"
+            context["error"] = _("文件无法读取：%(reason)s") % {"reason": exc}
         else:
             errors = list(result.errors)
             context.update(result=result, dry_run=dry_run, filename=form.cleaned_data["file"].name,

@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequn.core.errors import Problem
@@ -89,7 +90,7 @@ def member_reveal_phone(request, member_id: int):
     actor = request.actor
     member = members.get_member(actor, member_id)
     if not actor.can("members.reveal_pii"):
-        return forbidden(request, "你的角色不能查看完整手机号。")
+        return forbidden(request, _("你的角色不能查看完整手机号。"))
     phone = reveal_phone(actor, member)
     return HttpResponse(format_html('<span class="phone revealed" id="phone">{}</span>', phone))
 
@@ -111,11 +112,13 @@ def member_adjust_points(request, member_id: int):
             if (entry.points, entry.reason) != (data["points"], data["reason"]):
                 # The token was used before for a different adjustment (e.g. a form reopened
                 # with the browser's back button): the first one stands, nothing new is written.
-                form.add_error(None, "这个表单已经提交过，请刷新页面后重新填写。")
+                form.add_error(None, _("这个表单已经提交过，请刷新页面后重新填写。"))
                 return render(request, "console/member_detail.html",
                               _detail_context(request, member, adjust_form=form))
-            messages.success(request, f"已{'增加' if entry.points > 0 else '扣减'} "
-                                      f"{abs(entry.points):,} 积分，当前余额 {entry.balance_after:,}。")
+            done = (_("已增加 %(points)s 积分，当前余额 %(balance)s。") if entry.points > 0
+                    else _("已扣减 %(points)s 积分，当前余额 %(balance)s。"))
+            messages.success(request, done % {"points": f"{abs(entry.points):,}",
+                                              "balance": f"{entry.balance_after:,}"})
             return redirect(f"{member_detail_url(member.pk)}#ledger")
     context = _detail_context(request, member, adjust_form=form)
     return render(request, "console/member_detail.html", context)
@@ -134,7 +137,7 @@ def member_set_tier(request, member_id: int):
         except Problem as problem:
             form.add_error(None, problem_text(problem))
         else:
-            messages.success(request, f"等级已调整为{change.to_tier.name}。")
+            messages.success(request, _("等级已调整为%(tier)s。") % {"tier": change.to_tier.name})
             return redirect(f"{member_detail_url(member.pk)}#tier")
     context = _detail_context(request, member, tier_form=form)
     return render(request, "console/member_detail.html", context)

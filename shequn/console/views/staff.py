@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shequn.accounts.models import ApiToken, StaffUser
@@ -41,13 +42,13 @@ def staff_create(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            user, _ = ensure_staff(actor, data["username"], role=data["role"],
+            user, _created = ensure_staff(actor, data["username"], role=data["role"],
                                    store_codes=data["stores"], password=data["password"],
                                    display_name=data["display_name"])
         except Problem as problem:
             form.add_error(None, problem_text(problem))
         else:
-            messages.success(request, f"已创建员工 {user.username}。")
+            messages.success(request, _("已创建员工 %(username)s。") % {"username": user.username})
             return redirect("console:staff")
     return _page(request, staff_form=form)
 
@@ -58,14 +59,15 @@ def staff_toggle_active(request, user_id: int):
     actor = request.actor
     user = get_object_or_404(StaffUser, pk=user_id)
     if user.pk == request.user.pk:
-        messages.error(request, "不能停用自己的账号。")
+        messages.error(request, _("不能停用自己的账号。"))
         return redirect("console:staff")
     with transaction.atomic():
         user.is_active = not user.is_active
         user.save(update_fields=["is_active"])
         audit.record(actor, "staff.activated" if user.is_active else "staff.deactivated", user,
                      before={"is_active": not user.is_active}, after={"is_active": user.is_active})
-    messages.success(request, f"已{'启用' if user.is_active else '停用'} {user.username}。")
+    done = _("已启用 %(username)s。") if user.is_active else _("已停用 %(username)s。")
+    messages.success(request, done % {"username": user.username})
     return redirect("console:staff")
 
 
@@ -87,5 +89,5 @@ def token_revoke(request, token_id: int):
     token = get_object_or_404(ApiToken.objects.select_related("user"), pk=token_id)
     if token.revoked_at is None:
         revoke_token(request.actor, token)
-        messages.success(request, f"令牌 {token.prefix}… 已吊销。")
+        messages.success(request, _("令牌 %(prefix)s… 已吊销。") % {"prefix": token.prefix})
     return redirect("console:staff")

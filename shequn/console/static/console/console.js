@@ -5,6 +5,9 @@
   var TIER_COLORS = ["#9aa5b1", "#7f8ea3", "#e0a526", "#1d6fe0", "#8e44ad", "#16a085"];
   var FLOW_COLORS = { issued: "#168a4a", redeemed: "#1d6fe0", expired: "#c9302c" };
   var charts = [];
+  var LOCALE = document.documentElement.lang === "en" ? "en" : "zh-CN";
+  var TEXT = Object.assign({ members: "位会员", people: "人", issued: "发放", redeemed: "兑换/扣减", expired: "过期" },
+                           data("chart-text") || {});
 
   function data(id) {
     var el = document.getElementById(id);
@@ -17,11 +20,14 @@
     rows.forEach(function (r) { counts[r.name] = r.value; });
     return {
       color: TIER_COLORS,
-      tooltip: { trigger: "item", formatter: "{b}：{c} 人（{d}%）" },
+      tooltip: { trigger: "item", formatter: function (p) {
+        var n = p.value.toLocaleString(LOCALE) + " " + TEXT.people;
+        return LOCALE === "en" ? p.name + ": " + n + " (" + p.percent + "%)" : p.name + "：" + n + "（" + p.percent + "%）";
+      } },
       legend: { bottom: 0, icon: "circle", itemGap: 16, itemStyle: { borderWidth: 0 },
                 textStyle: { fontSize: 14 },
-                formatter: function (name) { return name + " " + counts[name].toLocaleString("zh-CN"); } },
-      title: { text: total.toLocaleString("zh-CN"), subtext: "位会员", left: "49.5%", top: "33%",
+                formatter: function (name) { return name + " " + counts[name].toLocaleString(LOCALE); } },
+      title: { text: total.toLocaleString(LOCALE), subtext: TEXT.members, left: "49.5%", top: "33%",
                textAlign: "center",
                textStyle: { fontSize: 28, fontWeight: 700 }, subtextStyle: { fontSize: 13 } },
       series: [{
@@ -44,7 +50,7 @@
       xAxis: { type: "category", data: flow.days.map(function (d) { return d.slice(5); }),
                axisLabel: { fontSize: 12 } },
       yAxis: { type: "value", axisLabel: { fontSize: 12 } },
-      series: [line("issued", "发放"), line("redeemed", "兑换/扣减"), line("expired", "过期")]
+      series: [line("issued", TEXT.issued), line("redeemed", TEXT.redeemed), line("expired", TEXT.expired)]
     };
   }
 
