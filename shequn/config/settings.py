@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs page with its own static files (no CDN)
     "axes",
     "django_tasks_db",
     "shequn.core",
