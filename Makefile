@@ -27,6 +27,7 @@ chromium:
 	@scripts/ensure-chromium
 
 test: env chromium
+	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -37,7 +38,7 @@ test-postgres: env
 	@scripts/test-postgres
 
 lint: env
-	$(BIN)/ruff check shequn tests bench
+	$(BIN)/ruff check .
 
 bench: env
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
