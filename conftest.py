@@ -123,6 +123,32 @@ def api_as(make_token):
     return make
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture
+def chromium_page():
+    """Open pages in Debian's Chromium: chromium_page(viewport=..., **context options)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        contexts = []
+
+        def open_page(**options):
+            options = {"device_scale_factor": 1, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", **options}
+            context = browser.new_context(**options)
+            context.set_default_timeout(15_000)
+            contexts.append(context)
+            return context.new_page()
+
+        yield open_page
+        for context in contexts:
+            context.close()
+        browser.close()
+
+
 @pytest.fixture
 def anon_api():
     return ApiClient(None)

@@ -54,7 +54,16 @@ def _append(account: LoyaltyAccount, kind: str, points: int, *, source: str, ref
         actor_label=actor.label[:150], created_at=at)
     outbox.emit(f"points.{EVENT_VERBS[kind]}", "member", account.pk, entry_id=entry.pk, points=points,
                 balance=account.points_balance, source=source, ref=ref)
+    audit.record(actor, f"points.{kind}", object_type="member", object_id=account.pk,
+                 after={"points": points, "balance": account.points_balance, "reason": entry.reason,
+                        "source": source, "ref": ref, "entry": entry.pk})
     return entry
+
+
+def _lock_unless_replayed(member_id: int, source: str, ref: str) -> tuple[LoyaltyAccount, PointsEntry | None]:
+    """Lock the account; if this (source, ref) event was already booked, return its entry too."""
+    account = lock_account(member_id)
+    return account, _existing(member_id, source, ref)
 
 
 def _add_lot(account: LoyaltyAccount, entry: PointsEntry, at: dt.datetime) -> PointsLot:
@@ -86,15 +95,11 @@ def earn(actor: Actor, member_id: int, points: int, *, source: str, reason: str 
     _check_amount(points)
     at = at or timezone.now()
     with transaction.atomic():
-        account = lock_account(member_id)
-        existing = _existing(member_id, source, ref)
+        account, existing = _lock_unless_replayed(member_id, source, ref)
         if existing is not None:
             return existing
         entry = _append(account, kind, points, source=source, ref=ref, reason=reason, actor=actor, at=at)
         _add_lot(account, entry, at)
-        audit.record(actor, f"points.{kind}", object_type="member", object_id=member_id,
-                     after={"points": points, "balance": account.points_balance, "reason": reason,
-                            "source": source, "ref": ref})
     return entry
 
 
@@ -104,8 +109,7 @@ def redeem(actor: Actor, member_id: int, points: int, *, source: str = "gift", r
     _check_amount(points)
     at = at or timezone.now()
     with transaction.atomic():
-        account = lock_account(member_id)
-        existing = _existing(member_id, source, ref)
+        account, existing = _lock_unless_replayed(member_id, source, ref)
         if existing is not None:
             return existing
         if account.points_balance < points:
@@ -114,9 +118,6 @@ def redeem(actor: Actor, member_id: int, points: int, *, source: str = "gift", r
                 balance=account.points_balance, requested=points)
         _consume_lots(member_id, points)
         entry = _append(account, kind, -points, source=source, ref=ref, reason=reason, actor=actor, at=at)
-        audit.record(actor, f"points.{kind}", object_type="member", object_id=member_id,
-                     after={"points": -points, "balance": account.points_balance, "reason": reason,
-                            "source": source, "ref": ref})
     return entry
 
 
@@ -164,8 +165,6 @@ def reverse(actor: Actor, entry_id: int, points: int | None = None, *, reason: s
         _consume_lots(original.member_id, taken, first=lot)
         entry = _append(account, Kind.REVERSE, -taken, source=source, ref=ref, reason=note,
                         actor=actor, at=at, reverses=original)
-        audit.record(actor, "points.reverse", object_type="member", object_id=original.member_id,
-                     after={"points": -taken, "shortfall": shortfall, "reverses": original.pk})
     return entry
 
 
