@@ -22,19 +22,21 @@ ROLE_LABELS = {
 # Roles whose data is limited to the stores assigned to the user.
 SCOPED_ROLES = {Role.STORE_MANAGER, Role.COMMUNITY_OPERATOR}
 
-_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view"}
+_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view", "communities.view"}
 _MEMBER_WRITE = {"members.write", "members.import", "points.adjust", "points.bulk_grant"}
+# Running groups: create groups, entry codes, posts, polls, activities and red packets; moderate members.
+_COMMUNITY = {"communities.manage", "communities.moderate"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(_READ | _MEMBER_WRITE | {
+    Role.OWNER: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view",
     }),
-    Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | {
+    Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view",
     }),
-    Role.STORE_MANAGER: frozenset(_READ | {"members.write", "members.import", "points.adjust",
-                                           "members.reveal_pii"}),
-    Role.COMMUNITY_OPERATOR: frozenset(_READ),
+    Role.STORE_MANAGER: frozenset(_READ | _COMMUNITY | {"members.write", "members.import", "points.adjust",
+                                                       "members.reveal_pii"}),
+    Role.COMMUNITY_OPERATOR: frozenset(_READ | _COMMUNITY),
     Role.ANALYST: frozenset(_READ | {"audit.view"}),
 }
 

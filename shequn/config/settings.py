@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "shequn.stores",
     "shequn.members",
     "shequn.loyalty",
+    "shequn.communities",
     "shequn.console",
     "shequn.h5",
 ]
