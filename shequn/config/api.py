@@ -119,5 +119,12 @@ def _register_routers() -> None:
     api.add_router("/members", members_router)
     api.add_router("", loyalty_router)
 
+    from shequn.communities import api as groups_api
+    from shequn.communities import api_activation, api_health
+
+    api.add_router("", groups_api.router)
+    api.add_router("", api_activation.router)
+    api.add_router("", api_health.router)
+
 
 _register_routers()
