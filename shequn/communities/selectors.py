@@ -1,0 +1,117 @@
+"""Community reads, filtered to the actor's stores."""
+
+from django.db.models import QuerySet
+
+from shequn.core.actor import Actor
+
+from .errors import EntryCodeNotFound, GroupNotFound
+from .models import (
+    Blacklist,
+    Dimension,
+    EntryCode,
+    Group,
+    GroupRules,
+    InviteLink,
+    Membership,
+    ViolationReport,
+)
+
+ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
+def _in_scope(actor: Actor, qs: QuerySet, store_field: str = "store_id") -> QuerySet:
+    if actor.store_ids is not None:
+        qs = qs.filter(**{f"{store_field}__in": actor.store_ids})
+    return qs
+
+
+def groups_visible_to(actor: Actor) -> QuerySet[Group]:
+    return _in_scope(actor, Group.objects.select_related("store", "dimension"))
+
+
+def get_group(actor: Actor, group_id: int) -> Group:
+    """404 for groups outside the actor's stores, as if they did not exist."""
+    group = groups_visible_to(actor).filter(pk=group_id).first() if 0 < group_id < 2**63 else None
+    if group is None:
+        raise GroupNotFound(f"No group {group_id}.")
+    return group
+
+
+def current_members(group: Group) -> QuerySet[Membership]:
+    return (Membership.objects.filter(group=group, left_at__isnull=True)
+            .select_related("member", "member__loyalty__tier", "invited_by").order_by("joined_at", "id"))
+
+
+def current_membership(group: Group, member) -> Membership | None:
+    return Membership.objects.filter(group=group, member=member, left_at__isnull=True).first()
+
+
+def group_admins(group: Group) -> QuerySet[Membership]:
+    return current_members(group).filter(role__in=ADMIN_ROLES)
+
+
+def member_groups(member) -> QuerySet[Group]:
+    """Groups the member is currently in."""
+    return (Group.objects.filter(memberships__member=member, memberships__left_at__isnull=True)
+            .select_related("store", "dimension").distinct().order_by("id"))
+
+
+def current_rules(group: Group) -> GroupRules | None:
+    return group.rules_versions.order_by("-version").first()
+
+
+def is_blacklisted(member) -> bool:
+    return Blacklist.objects.filter(member=member).exists()
+
+
+def blacklist_visible_to(actor: Actor) -> QuerySet[Blacklist]:
+    return _in_scope(actor, Blacklist.objects.select_related("member").order_by("-id"), "member__home_store_id")
+
+
+def matrix(actor: Actor, *, include_archived: bool = False) -> list[dict]:
+    """Groups laid out by dimension; groups without a dimension come last under None."""
+    groups = groups_visible_to(actor)
+    if not include_archived:
+        groups = groups.filter(status=Group.Status.ACTIVE)
+    by_dimension: dict[int | None, list[Group]] = {}
+    for group in groups.order_by("store__code", "name", "id"):
+        by_dimension.setdefault(group.dimension_id, []).append(group)
+    columns = [{"dimension": d, "groups": by_dimension.get(d.pk, [])} for d in Dimension.objects.all()]
+    if None in by_dimension:
+        columns.append({"dimension": None, "groups": by_dimension[None]})
+    return columns
+
+
+def entry_codes_visible_to(actor: Actor) -> QuerySet[EntryCode]:
+    """Entry codes with at least one group in the actor's stores."""
+    qs = EntryCode.objects.prefetch_related("slots__group").order_by("-id")
+    if actor.store_ids is not None:
+        qs = qs.filter(slots__group__store_id__in=actor.store_ids).distinct()
+    return qs
+
+
+def get_entry_code(code: str, actor: Actor | None = None) -> EntryCode:
+    qs = entry_codes_visible_to(actor) if actor is not None else EntryCode.objects.all()
+    entry_code = qs.filter(code=code).first()
+    if entry_code is None:
+        raise EntryCodeNotFound(f"No entry code {code}.")
+    return entry_code
+
+
+def get_invite_link(code: str) -> InviteLink:
+    link = InviteLink.objects.select_related("inviter", "group").filter(code=code).first()
+    if link is None:
+        raise EntryCodeNotFound(f"No invite link {code}.", type="invite-link-not-found")
+    return link
+
+
+def reports_visible_to(actor: Actor) -> QuerySet[ViolationReport]:
+    qs = ViolationReport.objects.select_related("group", "reporter", "offender").order_by("-id")
+    return _in_scope(actor, qs, "group__store_id")
+
+
+def get_report(actor: Actor, report_id: int) -> ViolationReport:
+    report = reports_visible_to(actor).filter(pk=report_id).first() if 0 < report_id < 2**63 else None
+    if report is None:
+        raise GroupNotFound(f"No report {report_id}.", type="report-not-found")
+    return report
