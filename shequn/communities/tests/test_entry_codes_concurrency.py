@@ -1,0 +1,89 @@
+"""PostgreSQL, real threads and connections: simultaneous scans of one entry code never overfill a group
+and open exactly one overflow group."""
+
+import pytest
+from django.utils import timezone
+
+from shequn.communities import services
+from shequn.communities.errors import AllGroupsFull
+from shequn.communities.models import Group, Membership
+from shequn.core.tests.threads import run_together
+from shequn.members.models import Member
+from shequn.members.services import next_member_numbers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def scanners(store):
+    numbers = next_member_numbers(450)
+    return list(Member.objects.bulk_create(
+        Member(member_no=no, name=f"扫码会员{i}", home_store=store, external_id=f"scan-{i}",
+               joined_at=timezone.now())
+        for i, no in enumerate(numbers)))
+
+
+def _two_groups(actor, store, overflow):
+    groups = [services.create_group(actor, name=f"静安宝妈{i}群", store=store, capacity=200,
+                                    rules_text="不发广告") for i in (1, 2)]
+    return groups, services.create_entry_code(actor, name="静安门店活码", group_ids=[g.pk for g in groups],
+                                              overflow=overflow)
+
+
+WORKERS = 30  # PostgreSQL allows 100 connections by default: 30 threads start together, 15 scans each
+
+
+def _scan_all(actor, code, scanners):
+    def scan_share(worker: int) -> list:
+        results = []
+        for member in scanners[worker::WORKERS]:
+            try:
+                results.append(services.join_via_code(actor, code.code, member))
+            except Exception as exc:  # collected for the test to inspect
+                results.append(exc)
+        return results
+
+    per_worker = run_together(WORKERS, scan_share, timeout=120)
+    crashed = [r for r in per_worker if isinstance(r, BaseException)]
+    assert not crashed, crashed[:3]
+    return [r for share in per_worker for r in share]
+
+
+def test_450_scans_fill_two_groups_and_open_exactly_one_overflow_group(system_actor, store, scanners):
+    (first, second), code = _two_groups(system_actor, store, "create")
+    results = _scan_all(system_actor, code, scanners)
+    errors = [r for r in results if not isinstance(r, tuple)]
+    assert not errors, errors[:3]
+    assert all(created for _, created in results)
+    groups = list(Group.objects.order_by("id"))
+    assert len(groups) == 3
+    overflow = groups[2]
+    assert overflow.name == "静安宝妈3群" and overflow.overflow_of_id == first.pk
+    assert [g.member_count for g in groups] == [200, 200, 50]
+    for g in groups:
+        assert Membership.objects.filter(group=g, left_at__isnull=True).count() == g.member_count <= g.capacity
+    assert services.current_rules(overflow).text == "不发广告"
+    assert Membership.objects.filter(left_at__isnull=True).values("member").distinct().count() == 450
+    code.refresh_from_db()
+    assert code.overflow_count == 1 and code.slots.count() == 3
+
+
+def test_450_scans_with_reject_seat_400_and_refuse_50(system_actor, store, scanners):
+    groups, code = _two_groups(system_actor, store, "reject")
+    results = _scan_all(system_actor, code, scanners)
+    joined = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, AllGroupsFull)]
+    assert len(joined) == 400 and len(refused) == 50, [r for r in results if not isinstance(r, tuple)][:3]
+    assert all(r.type == "all-groups-full" and r.status == 409 for r in refused)
+    assert Group.objects.count() == 2
+    assert sorted(Group.objects.values_list("member_count", flat=True)) == [200, 200]
+    assert Membership.objects.filter(left_at__isnull=True).count() == 400
+
+
+def test_same_member_scanning_twenty_times_at_once_joins_once(system_actor, store, scanners):
+    _, code = _two_groups(system_actor, store, "create")
+    member = scanners[0]
+    results = run_together(20, lambda i: services.join_via_code(system_actor, code.code, member))
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sum(created for _, created in results) == 1
+    assert Membership.objects.filter(member=member, left_at__isnull=True).count() == 1
