@@ -3,6 +3,7 @@
 import logging
 
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -104,6 +105,7 @@ def _unexpected(request, exc):
                                              status=500, type="server-error", title="Internal server error"))
 
 
+@csrf_exempt  # token-authenticated like the API itself; otherwise a POST here gets Django's HTML CSRF page
 def unknown_endpoint(request):
     """Anything under /api/v1/ that matches no operation: a problem+json 404, not an HTML page."""
     return problem_response(request, NotFound(f"No API endpoint {request.path}; see /api/v1/docs.",
