@@ -132,7 +132,7 @@ def update_group(actor: Actor, group: Group, **fields) -> Group:
         raise InvalidGroup(f"Cannot change: {', '.join(sorted(unknown))}.", fields=sorted(unknown))
     check_group_scope(actor, group)
     with transaction.atomic():
-        group = Group.objects.select_for_update().select_related("dimension").get(pk=group.pk)
+        group = Group.objects.select_for_update(of=("self",)).select_related("dimension").get(pk=group.pk)
         before = _snapshot(group)
         cleaners = {
             "name": _clean_name, "capacity": lambda v: _clean_capacity(v, group.member_count),

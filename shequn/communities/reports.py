@@ -47,7 +47,7 @@ def review_report(actor: Actor, report: ViolationReport, valid: bool) -> Violati
 
     check_group_scope(actor, report.group)
     with transaction.atomic():
-        report = ViolationReport.objects.select_for_update().select_related("group").get(pk=report.pk)
+        report = ViolationReport.objects.select_for_update(of=("self",)).select_related("group").get(pk=report.pk)
         if report.status != ViolationReport.Status.PENDING:
             raise ReportAlreadyReviewed(f"Report {report.pk} was already reviewed ({report.status}).")
         report.status = ViolationReport.Status.VALID if valid else ViolationReport.Status.INVALID
