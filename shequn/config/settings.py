@@ -169,6 +169,10 @@ OTP_TTL_SECONDS = 300
 OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("SHEQUN_OTP_PER_HOUR", "5"))
 OTP_MIN_INTERVAL_SECONDS = int(os.environ.get("SHEQUN_OTP_INTERVAL", "60"))
 OTP_MAX_ATTEMPTS = 5
+# WeCom (企业微信) callback: the token, EncodingAESKey and corp id set in the WeCom admin console.
+WECOM_TOKEN = os.environ.get("SHEQUN_WECOM_TOKEN", "")
+WECOM_AES_KEY = os.environ.get("SHEQUN_WECOM_AES_KEY", "")
+WECOM_CORP_ID = os.environ.get("SHEQUN_WECOM_CORP_ID", "")
 # Show one-time codes and outgoing messages on /m/dev/inbox/ (demo and development only).
 DEV_INBOX = _env_bool("SHEQUN_DEV_INBOX", DEMO_MODE or DEBUG)
 
