@@ -11,15 +11,18 @@ from shequn.stores.selectors import store_by_code
 
 from . import selectors, services
 from .invites import invite_link_url
-from .models import Group, Membership, ViolationReport
+from .models import Dimension, Group, Membership, ViolationReport
 from .schemas import (
     BlacklistIn,
     BlacklistOut,
+    DimensionIn,
+    DimensionOut,
     EntryCodeCreated,
     EntryCodeIn,
     EntryCodeJoinIn,
     EntryCodeJoinOut,
     EntryCodeOut,
+    EntryCodePatch,
     GroupIn,
     GroupOut,
     GroupPage,
@@ -145,6 +148,21 @@ def archive_group(request, group_id: int):
     require(actor, MANAGE)
     services.archive_group(actor, selectors.get_group(actor, group_id))
     return 200, group_out(selectors.get_group(actor, group_id))
+
+
+@router.get("/dimensions", response=list[DimensionOut], summary="Dimensions of the community matrix")
+def list_dimensions(request):
+    require(request.auth, VIEW)
+    return [{"code": d.code, "name": d.name, "kind": d.kind, "sort": d.sort} for d in Dimension.objects.all()]
+
+
+@router.post("/dimensions", response={201: DimensionOut}, summary="Add a dimension to the matrix")
+@idempotent()
+def create_dimension(request, payload: DimensionIn):
+    actor = request.auth
+    require(actor, MANAGE)
+    d = services.create_dimension(actor, code=payload.code, name=payload.name, kind=payload.kind, sort=payload.sort)
+    return 201, {"code": d.code, "name": d.name, "kind": d.kind, "sort": d.sort}
 
 
 # Members of a group
@@ -362,6 +380,19 @@ def join_via_code(request, code: str, payload: EntryCodeJoinIn):
                                                  accepted_rules_version=payload.accepted_rules_version)
     return (201 if created else 200), {"group_id": membership.group_id, "group_name": membership.group.name,
                                        "created": created}
+
+
+@router.patch("/entry-codes/{code}", response=EntryCodeOut, summary="Rename or (de)activate an entry code")
+@idempotent()
+def patch_entry_code(request, code: str, payload: EntryCodePatch):
+    actor = request.auth
+    require(actor, MANAGE)
+    entry_code = selectors.get_entry_code(code, actor)
+    if payload.is_active is not None:
+        services.set_entry_code_active(actor, entry_code, payload.is_active)
+    if payload.name is not None and payload.name.strip() != entry_code.name:
+        services.rename_entry_code(actor, entry_code, payload.name)
+    return 200, _entry_code_out(selectors.get_entry_code(code, actor))
 
 
 @router.get("/entry-codes/{code}/qr.svg", summary="The entry code's QR as SVG")

@@ -128,6 +128,17 @@ def set_entry_code_active(actor: Actor, entry_code: EntryCode, active: bool) -> 
     return entry_code
 
 
+def rename_entry_code(actor: Actor, entry_code: EntryCode, name: str) -> EntryCode:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise InvalidGroup("An entry code needs a name of 1 to 60 characters.", field="name")
+    with transaction.atomic():
+        before, entry_code.name = entry_code.name, name
+        entry_code.save(update_fields=["name"])
+        audit.record(actor, "entry_code.renamed", entry_code, before={"name": before}, after={"name": name})
+    return entry_code
+
+
 def _member_tier(member) -> str:
     from shequn.loyalty.models import LoyaltyAccount
 

@@ -182,3 +182,23 @@ def set_rules(actor: Actor, group: Group, text: str) -> GroupRules:
                      after={"version": rules.version, "text": text})
         outbox.emit("group.rules_changed", "group", group.pk, version=rules.version)
     return rules
+
+
+def create_dimension(actor: Actor, *, code: str, name: str, kind: str = Dimension.Kind.OTHER,
+                     sort: int = 0) -> Dimension:
+    """A column of the community matrix (region/store, interest, tier, lifecycle …)."""
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
+        raise InvalidGroup("A dimension code is 1 to 32 letters, digits, - or _.", field="code")
+    if not name or len(name) > 50:
+        raise InvalidGroup("A dimension needs a name of 1 to 50 characters.", field="name")
+    if kind not in Dimension.Kind.values:
+        raise InvalidGroup(f"kind must be one of {', '.join(Dimension.Kind.values)}.", field="kind")
+    if not 0 <= sort <= 32767:
+        raise InvalidGroup("sort must be between 0 and 32767.", field="sort")
+    with transaction.atomic():
+        if Dimension.objects.filter(code=code).exists():
+            raise InvalidGroup(f"Dimension {code!r} already exists.", field="code", type="dimension-exists")
+        dimension = Dimension.objects.create(code=code, name=name, kind=kind, sort=sort)
+        audit.record(actor, "group.dimension_created", dimension, after={"code": code, "name": name, "kind": kind})
+    return dimension

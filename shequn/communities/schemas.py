@@ -247,3 +247,22 @@ def membership_out(m: Membership) -> dict:
             "name": m.member.name, "phone_masked": m.member.phone_masked or "", "role": m.role,
             "is_seed": m.is_seed, "rules_version": m.rules_version, "invited_by": m.invited_by_id,
             "joined_at": m.joined_at, "left_at": m.left_at, "leave_reason": m.leave_reason}
+
+
+class DimensionIn(Schema):
+    code: str = Field(..., min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(..., min_length=1, max_length=50)
+    kind: Literal["region", "interest", "tier", "lifecycle", "other"] = "other"
+    sort: int = Field(0, ge=0, le=32767)
+
+
+class DimensionOut(Schema):
+    code: str
+    name: str
+    kind: str
+    sort: int
+
+
+class EntryCodePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=60)
+    is_active: bool | None = None

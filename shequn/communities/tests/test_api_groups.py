@@ -170,3 +170,15 @@ def test_matrix_groups_by_dimension(api, system_actor, store):
     columns = api.get("/groups/matrix").json()
     assert [(c["dimension"], [g["name"] for g in c["groups"]]) for c in columns] == [
         ("vip", ["VIP群"]), (None, ["散群"])]
+
+
+def test_dimensions_and_entry_code_patch(api, group, member):
+    r = api.post("/dimensions", {"code": "mom", "name": "宝妈", "kind": "interest"})
+    assert r.status_code == 201 and api.get("/dimensions").json()[0]["code"] == "mom"
+    assert api.post("/dimensions", {"code": "mom", "name": "又一个"}).status_code == 422
+    assert api.patch(f"/groups/{group.pk}", {"dimension": "mom"}).json()["dimension"] == "mom"
+    code = api.post("/entry-codes", {"name": "活码", "group_ids": [group.pk]}).json()["code"]
+    r = api.patch(f"/entry-codes/{code}", {"is_active": False, "name": "旧活码"})
+    assert r.status_code == 200 and r.json()["is_active"] is False and r.json()["name"] == "旧活码"
+    r = api.post(f"/entry-codes/{code}/join", {"member_id": member.pk})
+    assert r.status_code == 409 and r.json()["type"] == "entry-code-inactive"
