@@ -87,3 +87,35 @@ def test_same_member_scanning_twenty_times_at_once_joins_once(system_actor, stor
     assert all(isinstance(r, tuple) for r in results), results
     assert sum(created for _, created in results) == 1
     assert Membership.objects.filter(member=member, left_at__isnull=True).count() == 1
+
+
+def test_40_simultaneous_joins_of_one_group_of_30_seat_exactly_30(system_actor, store, scanners):
+    from shequn.communities.errors import GroupFull
+
+    group = services.create_group(system_actor, name="秒满群", store=store, capacity=30)
+    results = run_together(40, lambda i: services.join_group(system_actor, group, scanners[i],
+                                                               accepted_rules_version=None))
+    assert sum(isinstance(r, tuple) for r in results) == 30
+    assert sum(isinstance(r, GroupFull) for r in results) == 10, [r for r in results if not isinstance(r, tuple)]
+    group.refresh_from_db()
+    assert group.member_count == 30 == Membership.objects.filter(group=group, left_at__isnull=True).count()
+
+
+def test_40_simultaneous_http_scans_over_two_groups_of_15_open_one_overflow_group(make_token, system_actor, store,
+                                                                                   scanners):
+    from django.test import Client
+
+    groups = [services.create_group(system_actor, name=f"小群{i}群", store=store, capacity=15) for i in (1, 2)]
+    code = services.create_entry_code(system_actor, name="活码", group_ids=[g.pk for g in groups],
+                                      overflow="create")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_token()}"}
+
+    def scan(i):
+        r = Client().post(f"/api/v1/entry-codes/{code.code}/join", {"member_id": scanners[i].pk},
+                          content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"scan-{i}", **headers)
+        return r.status_code, r.json()
+
+    results = run_together(40, scan)
+    assert [s for s, _ in results].count(201) == 40, [b for s, b in results if s != 201][:3]
+    assert [g.member_count for g in Group.objects.order_by("id")] == [15, 15, 10]
+    assert Group.objects.order_by("id").last().name == "小群3群"
