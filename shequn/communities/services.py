@@ -1,5 +1,6 @@
 """Community writes. Other apps call these; the modules beside it hold the details."""
 
+from .activities import attendance, check_in_activity, create_activity, sign_up
 from .entry_codes import (
     candidate_slots,
     create_entry_code,
@@ -22,6 +23,9 @@ from .membership import (
     set_role,
     unblacklist_member,
 )
+from .polls import create_poll, poll_results, vote
+from .posts import publish_due_posts, publish_post, reply_to_post
+from .red_packets import create_red_packet, expire_red_packets, grab_red_packet
 from .reports import report_violation, review_report
 from .selectors import current_rules
 
@@ -31,4 +35,9 @@ __all__ = [
     "inviter_stats", "join_group", "join_via_code", "join_via_invite", "leave_group", "mark_seed", "qr_png",
     "qr_svg", "remove_member", "rename_entry_code", "report_violation", "review_report", "set_entry_code_active",
     "set_role", "set_rules", "target_group", "unblacklist_member", "update_group",
+]
+
+__all__ += [
+    "attendance", "check_in_activity", "create_activity", "create_poll", "create_red_packet", "expire_red_packets",
+    "grab_red_packet", "poll_results", "publish_due_posts", "publish_post", "reply_to_post", "sign_up", "vote",
 ]

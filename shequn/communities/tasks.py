@@ -5,7 +5,7 @@ from django.tasks import task
 from shequn.core import outbox
 from shequn.core.scheduler import every
 
-from . import attribution, health, suggestions
+from . import attribution, health, posts, red_packets, suggestions
 
 outbox.subscribe("order.paid", attribution.on_order_paid)
 
@@ -22,3 +22,15 @@ def daily_metrics() -> int:
 @task()
 def generate_suggestions() -> int:
     return suggestions.generate_suggestions()
+
+
+@every("communities.publish_due_posts", dt.timedelta(minutes=1))
+@task()
+def publish_due_posts() -> int:
+    return posts.publish_due_posts()
+
+
+@every("communities.expire_red_packets", dt.timedelta(minutes=5))
+@task()
+def expire_red_packets() -> int:
+    return red_packets.expire_red_packets()

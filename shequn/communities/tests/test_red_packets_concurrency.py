@@ -1,0 +1,86 @@
+"""PostgreSQL, real threads and connections: simultaneous grabs never over-draw a red packet,
+and simultaneous signups never overfill an activity."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from shequn.communities import services
+from shequn.communities.activities import ActivityFull
+from shequn.communities.models import Activity, ActivitySignup, Group, Membership, RedPacket, RedPacketGrab
+from shequn.communities.red_packets import RedPacketEmpty
+from shequn.core.tests.threads import run_together
+from shequn.members.models import Member
+from shequn.members.services import next_member_numbers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 30  # PostgreSQL allows 100 connections by default: 30 threads start together, each takes its share
+
+
+def _members(store, n):
+    return list(Member.objects.bulk_create(
+        Member(member_no=no, name=f"群成员{i}", home_store=store, external_id=f"grab-{i}", joined_at=timezone.now())
+        for i, no in enumerate(next_member_numbers(n))))
+
+
+def _group_of(system_actor, store, members):
+    group = services.create_group(system_actor, name="静安福利群", store=store, capacity=500)
+    Membership.objects.bulk_create(Membership(group=group, member=m, joined_at=timezone.now()) for m in members)
+    Group.objects.filter(pk=group.pk).update(member_count=len(members))
+    group.refresh_from_db()
+    return group
+
+
+def _each_worker(items, fn):
+    def share(worker: int) -> list:
+        results = []
+        for item in items[worker::WORKERS]:
+            try:
+                results.append(fn(item))
+            except Exception as exc:  # collected for the test to inspect
+                results.append(exc)
+        return results
+
+    per_worker = run_together(WORKERS, share, timeout=120)
+    crashed = [r for r in per_worker if isinstance(r, BaseException)]
+    assert not crashed, crashed[:3]
+    return [r for results in per_worker for r in results]
+
+
+@pytest.mark.parametrize("mode", ["random", "fixed"])
+def test_300_grabs_of_a_100_share_packet(system_actor, store, mode):
+    members = _members(store, 300)
+    group = _group_of(system_actor, store, members)
+    packet = services.create_red_packet(system_actor, group, total_fen=50_000, count=100, mode=mode)
+
+    results = _each_worker(members, lambda m: services.grab_red_packet(system_actor, packet.pk, m))
+
+    grabs = [r for r in results if isinstance(r, RedPacketGrab)]
+    others = [r for r in results if not isinstance(r, RedPacketGrab)]
+    assert len(grabs) == 100
+    assert len(others) == 200 and all(isinstance(e, RedPacketEmpty) for e in others), others[:3]
+    assert sum(g.amount_fen for g in grabs) == 50_000 and min(g.amount_fen for g in grabs) >= 1
+    packet.refresh_from_db()
+    assert packet.remaining_fen == 0 and packet.remaining_count == 0 and packet.status == "empty"
+    stored = RedPacketGrab.objects.filter(red_packet=packet)
+    assert stored.count() == 100 and stored.values("member").distinct().count() == 100
+    assert sum(stored.values_list("amount_fen", flat=True)) == 50_000
+    assert RedPacket.objects.get(pk=packet.pk).grabs.count() == 100
+
+
+def test_50_signups_for_20_seats(system_actor, store):
+    members = _members(store, 50)
+    start = timezone.now() + dt.timedelta(days=1)
+    activity = services.create_activity(system_actor, store=store, title="亲子烘焙", starts_at=start,
+                                        ends_at=start + dt.timedelta(hours=2), capacity=20)
+
+    results = _each_worker(members, lambda m: services.sign_up(system_actor, activity, m))
+
+    signups = [r for r in results if isinstance(r, ActivitySignup)]
+    full = [r for r in results if isinstance(r, ActivityFull)]
+    assert len(signups) == 20 and len(full) == 30, [r for r in results if not isinstance(r, (ActivitySignup,
+                                                                                            ActivityFull))][:3]
+    assert Activity.objects.get(pk=activity.pk).signup_count == 20
+    assert ActivitySignup.objects.filter(activity=activity).count() == 20
