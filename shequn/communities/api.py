@@ -23,6 +23,7 @@ from .schemas import (
     EntryCodeJoinOut,
     EntryCodeOut,
     EntryCodePatch,
+    EntryCodePreviewOut,
     GroupIn,
     GroupOut,
     GroupPage,
@@ -393,6 +394,29 @@ def patch_entry_code(request, code: str, payload: EntryCodePatch):
     if payload.name is not None and payload.name.strip() != entry_code.name:
         services.rename_entry_code(actor, entry_code, payload.name)
     return 200, _entry_code_out(selectors.get_entry_code(code, actor))
+
+
+@router.get("/entry-codes/{code}/preview", response=EntryCodePreviewOut,
+            summary="The group (and its rules) a scan would put this member in, before they accept")
+def preview_entry_code(request, code: str, member_id: int):
+    actor = request.auth
+    require(actor, VIEW)
+    entry_code = selectors.get_entry_code(code, actor)
+    member = get_member(actor, member_id)
+    group = services.target_group(entry_code, member)
+    rules = services.current_rules(group) if group else None
+    already = group is not None and selectors.current_membership(group, member) is not None
+    return {"group_id": group.pk if group else None, "group_name": group.name if group else None,
+            "rules_version": rules.version if rules else None, "rules_text": rules.text if rules else "",
+            "already_member": already, "can_join": group is not None and entry_code.is_active}
+
+
+@router.get("/members/{int:member_id}/groups", response=list[GroupOut], summary="Groups a member is in")
+def member_groups(request, member_id: int):
+    require(request.auth, VIEW)
+    member = get_member(request.auth, member_id)
+    visible = selectors.groups_visible_to(request.auth).values("pk")
+    return [group_out(g) for g in selectors.member_groups(member).filter(pk__in=visible)]
 
 
 @router.get("/entry-codes/{code}/qr.svg", summary="The entry code's QR as SVG")

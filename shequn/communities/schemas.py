@@ -266,3 +266,12 @@ class DimensionOut(Schema):
 class EntryCodePatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=60)
     is_active: bool | None = None
+
+
+class EntryCodePreviewOut(Schema):
+    group_id: int | None
+    group_name: str | None
+    rules_version: int | None
+    rules_text: str
+    already_member: bool
+    can_join: bool

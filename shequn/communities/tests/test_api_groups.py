@@ -182,3 +182,19 @@ def test_dimensions_and_entry_code_patch(api, group, member):
     assert r.status_code == 200 and r.json()["is_active"] is False and r.json()["name"] == "旧活码"
     r = api.post(f"/entry-codes/{code}/join", {"member_id": member.pk})
     assert r.status_code == 409 and r.json()["type"] == "entry-code-inactive"
+
+
+def test_entry_code_preview_then_join_with_accepted_rules(api, system_actor, store, make_member):
+    group = services.create_group(system_actor, name="宝妈群", store=store, capacity=1, rules_text="不发广告")
+    code = api.post("/entry-codes", {"name": "活码", "group_ids": [group.pk]}).json()["code"]
+    first, second = make_member(store=store), make_member(store=store)
+    preview = api.get(f"/entry-codes/{code}/preview?member_id={first.pk}").json()
+    assert preview == {"group_id": group.pk, "group_name": "宝妈群", "rules_version": 1, "rules_text": "不发广告",
+                       "already_member": False, "can_join": True}
+    r = api.post(f"/entry-codes/{code}/join", {"member_id": first.pk, "accepted_rules_version": 1})
+    assert r.status_code == 201
+    assert api.get(f"/entry-codes/{code}/preview?member_id={first.pk}").json()["already_member"] is True
+    full = api.get(f"/entry-codes/{code}/preview?member_id={second.pk}").json()
+    assert full["group_id"] is None and full["can_join"] is False
+    assert [g["id"] for g in api.get(f"/members/{first.pk}/groups").json()] == [group.pk]
+    assert api.get(f"/members/{second.pk}/groups").json() == []
