@@ -23,6 +23,8 @@ from .models import Activity, ActivitySignup, Group
 
 MAX_CAPACITY = 10_000
 CHECKIN_OPENS_BEFORE = dt.timedelta(hours=2)
+MAX_STARTED_AGO = dt.timedelta(days=30)
+MAX_AHEAD = dt.timedelta(days=730)
 
 
 class InvalidActivity(ValidationProblem):
@@ -65,8 +67,11 @@ def create_activity(actor: Actor, *, store, title: str, starts_at: dt.datetime, 
         raise InvalidActivity("starts_at and ends_at need a time zone.", field="starts_at")
     if ends_at <= starts_at:
         raise InvalidActivity("An activity ends after it starts.", field="ends_at")
-    if ends_at <= timezone.now():
+    now = timezone.now()
+    if ends_at <= now:
         raise InvalidActivity("An activity cannot end in the past.", field="ends_at")
+    if starts_at < now - MAX_STARTED_AGO or ends_at > now + MAX_AHEAD:
+        raise InvalidActivity("An activity starts at most 30 days ago and ends within 2 years.", field="starts_at")
     if group is not None:
         check_group_scope(actor, group)
         if group.store_id != store.pk:

@@ -91,7 +91,9 @@ def test_ended_activity_takes_no_signups(system_actor, store, member):
 
 
 @pytest.mark.parametrize("changes", [{"capacity": 0}, {"title": " "}, {"kind": "party"},
-                                     {"ends_at": timezone.now() - dt.timedelta(days=1)}])
+                                     {"ends_at": timezone.now() - dt.timedelta(days=1)},
+                                     {"starts_at": dt.datetime(1, 1, 1, tzinfo=dt.UTC)},
+                                     {"ends_at": timezone.now() + dt.timedelta(days=800)}])
 def test_bad_activities_are_refused(system_actor, store, changes):
     start = timezone.now() + dt.timedelta(days=1)
     args = dict(store=store, title="读书会", starts_at=start, ends_at=start + dt.timedelta(hours=1), capacity=10)
