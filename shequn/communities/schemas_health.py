@@ -3,19 +3,10 @@ import datetime as dt
 from ninja import Field, Schema
 
 
-class EventIn(Schema):
-    event_id: str | int
-    kind: str
-    group_id: int
-    member_id: int | None = None
-    occurred_at: str
-    by_admin: bool = False
-    amount_fen: int = 0
-    payload: dict = Field(default_factory=dict)
-
-
 class EventBatchIn(Schema):
-    events: list[dict] = Field(..., description="Items shaped like EventIn; each is checked, errors come by index.")
+    events: list[dict] = Field(..., description=(
+        "Each {event_id, kind, group_id, member_id?, occurred_at, by_admin?, amount_fen?, payload?}; "
+        "every item is checked, errors come by index."))
     source: str = "api"
 
 
