@@ -149,3 +149,14 @@ def test_api_batch_and_metrics(api, api_as, group, member, other_store):
     outsider = api_as("community_operator", stores=[other_store.code])
     assert outsider.get(f"/groups/{group.pk}/metrics").status_code == 404
     assert api_as("analyst").post("/groups/events", batch).status_code == 403
+
+
+def test_hourly_job_computes_yesterday_and_today(group, member):
+    from shequn.communities import tasks
+
+    ev(group, "message", timezone.now(), member)
+    assert tasks.daily_metrics.call() == 2
+    today = timezone.localdate()
+    days = set(GroupDailyMetric.objects.filter(group=group).values_list("day", flat=True))
+    assert days == {today, today - dt.timedelta(days=1)}
+    assert GroupDailyMetric.objects.get(group=group, day=today).messages == 1
