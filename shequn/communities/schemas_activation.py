@@ -129,6 +129,7 @@ class PostOut(Schema):
     published_at: dt.datetime | None
     answered_at: dt.datetime | None
     answered_by: str
+    answer_seconds: int | None = Field(None, description="Questions: seconds from publishing to the first answer")
     poll_id: int | None
     reply_count: int
     replies: list[ReplyOut] | None = None
@@ -138,6 +139,8 @@ def post_out(post: Post, with_replies: bool = False) -> dict:
     out = {f: getattr(post, f) for f in ("id", "group_id", "kind", "title", "body", "url", "image_url",
                                          "product_ref", "author_member_id", "author_staff", "scheduled_at",
                                          "published_at", "answered_at", "answered_by")}
+    out["answer_seconds"] = (int((post.answered_at - post.published_at).total_seconds())
+                             if post.answered_at and post.published_at else None)
     out["poll_id"] = Poll.objects.filter(post=post).values_list("pk", flat=True).first()
     replies = list(post.replies.order_by("id"))
     out["reply_count"] = len(replies)

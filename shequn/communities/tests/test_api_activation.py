@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from shequn.communities import services
-from shequn.communities.models import GroupCost, RedPacket
+from shequn.communities.models import GroupCost, Post, RedPacket
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +101,12 @@ def test_posts_schedule_list_reply_answer(api, group, joined):
                                                "author_member_id": asker.pk}).json()
     r = api.post(f"/posts/{q['id']}/replies", {"body": "同问", "member_id": joined().pk})
     assert r.status_code == 201 and not r.json()["is_answer"]
+    Post.objects.filter(pk=q["id"]).update(published_at=timezone.now() - dt.timedelta(minutes=10))
     r = api.post(f"/posts/{q['id']}/answer", {"body": "有的，冷柜第二排"})
     assert r.status_code == 201 and r.json()["is_answer"]
     detail = api.get(f"/posts/{q['id']}").json()
     assert detail["answered_at"] and detail["reply_count"] == 2 and len(detail["replies"]) == 2
+    assert 600 <= detail["answer_seconds"] < 660
     text = api.post(f"/groups/{group.pk}/posts", {"kind": "text", "body": "hi"}).json()
     r = api.post(f"/posts/{text['id']}/answer", {"body": "x"})
     assert r.status_code == 422
