@@ -96,10 +96,13 @@ def insert_membership(actor: Actor, group: Group, member, *, role: str = Role.ME
 
 def try_join(actor: Actor, group: Group, member, *, accepted_rules_version: int | None, entry_code=None,
              invited_by=None, source: str = "h5") -> Membership | None:
-    """Join if there is room (None when full or archived). The caller holds the member's join lock."""
-    rules_version = check_rules_accepted(actor, group, accepted_rules_version)
+    """Join if there is room (None when full or archived). The caller holds the member's join lock.
+
+    Rules are checked after the seat is taken, so a full group's rules never block routing to the
+    next one; a refusal rolls the seat back with the transaction."""
     if not take_seat(group.pk):
         return None
+    rules_version = check_rules_accepted(actor, group, accepted_rules_version)
     return insert_membership(actor, group, member, rules_version=rules_version, entry_code=entry_code,
                              invited_by=invited_by, source=source)
 

@@ -137,3 +137,17 @@ def test_qr_codes_encode_the_absolute_join_url(system_actor, store):
         expected, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
     assert svg == expected.getvalue().decode()
     assert services.qr_svg(code, "https://other.example.cn") != svg
+
+
+def test_a_full_groups_rules_do_not_block_routing_to_the_next(system_actor, store, make_member):
+    a = _group(system_actor, store, "一群", capacity=1, rules_text="一")
+    services.set_rules(system_actor, a, "一改")
+    b = _group(system_actor, store, "二群", rules_text="二")
+    code = services.create_entry_code(system_actor, name="活码", group_ids=[a.pk, b.pk])
+    services.join_via_code(system_actor, code, make_member(store=store))
+    late = make_member(store=store)
+    assert services.target_group(code, late) == b
+    membership, created = services.join_via_code(member_actor(late.pk), code, late, accepted_rules_version=1)
+    assert created and membership.group_id == b.pk and membership.rules_version == 1
+    a.refresh_from_db()
+    assert a.member_count == 1
