@@ -119,3 +119,16 @@ def test_40_simultaneous_http_scans_over_two_groups_of_15_open_one_overflow_grou
     assert [s for s, _ in results].count(201) == 40, [b for s, b in results if s != 201][:3]
     assert [g.member_count for g in Group.objects.order_by("id")] == [15, 15, 10]
     assert Group.objects.order_by("id").last().name == "小群3群"
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(system_actor, store, scanners):
+    from shequn.communities.errors import LastAdmin
+
+    for round_ in range(5):
+        a, b = scanners[2 * round_], scanners[2 * round_ + 1]
+        group = services.create_group(system_actor, name=f"双管理群{round_}", store=store, admins=[a, b])
+        pair = (a, b)
+        results = run_together(2, lambda i, g=group, pair=pair: services.set_role(system_actor, g, pair[i], "member"))
+        assert sum(isinstance(r, Membership) for r in results) == 1, results
+        assert sum(isinstance(r, LastAdmin) for r in results) == 1, results
+        assert Membership.objects.filter(group=group, role__in=["owner", "admin"], left_at__isnull=True).count() == 1
