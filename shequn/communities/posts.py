@@ -65,6 +65,8 @@ def publish_post(actor: Actor, group: Group, *, kind: str, title: str = "", body
             raise InvalidPost("A post can be scheduled at most 90 days ahead.", field="scheduled_at")
     if group.status != Group.Status.ACTIVE:
         raise GroupArchived(f"{group.name} is archived.", group_id=group.pk)
+    if author_member is None and actor.kind == "member":
+        raise InvalidPost("A member post names its author.", field="author_member")
     if author_member is not None:
         check_acting_for(actor, author_member)
         _current_or_403(group, author_member)

@@ -113,3 +113,17 @@ def test_periodic_jobs_publish_posts_every_minute_and_expire_red_packets_every_5
     Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
     assert tasks.publish_due_posts.call() == 1
     assert tasks.expire_red_packets.call() == 0
+
+
+def test_a_member_posts_only_as_themselves(group, joined):
+    from shequn.accounts.actors import member_actor
+    from shequn.communities.errors import NotYourself
+
+    me, other = joined(), joined()
+    as_me = member_actor(me.pk, "127.0.0.1")
+    with pytest.raises(InvalidPost):
+        services.publish_post(as_me, group, kind="text", body="hi")
+    with pytest.raises(NotYourself):
+        services.publish_post(as_me, group, kind="text", body="hi", author_member=other)
+    post = services.publish_post(as_me, group, kind="question", body="几点开门？", author_member=me)
+    assert post.author_member_id == me.pk and post.author_staff == ""
