@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_groups
 
 app_name = "h5"
 urlpatterns = [
@@ -11,4 +11,13 @@ urlpatterns = [
     path("points/", views.points, name="points"),
     path("privacy/", views.privacy, name="privacy"),
     path("dev/inbox/", views.dev_inbox, name="dev_inbox"),
+    path("join/<str:code>/", views_groups.join, name="join"),
+    path("groups/", views_groups.my_groups, name="my_groups"),
+    path("groups/<int:group_id>/", views_groups.group, name="group"),
+    path("groups/<int:group_id>/leave/", views_groups.leave, name="group_leave"),
+    path("groups/<int:group_id>/report/", views_groups.report, name="group_report"),
+    path("red-packets/<int:packet_id>/grab/", views_groups.grab, name="grab"),
+    path("polls/<int:poll_id>/vote/", views_groups.vote, name="vote"),
+    path("activities/<int:activity_id>/sign-up/", views_groups.sign_up, name="activity_sign_up"),
+    path("activities/checkin/<str:token>/", views_groups.activity_check_in, name="activity_check_in"),
 ]
