@@ -34,6 +34,7 @@ from shequn.stores.models import Store
 from shequn.stores.services import create_store
 
 from . import data
+from .communities import load_communities
 from .people import Person, link_referrals, make_people
 from .plan import Event, Planner
 
@@ -76,10 +77,12 @@ def load_demo(members: int = 2000, *, seed: int = SEED, show_progress: bool = Tr
             runner.run(event)
             progress.advance(task)
         _finish(rng, ids, staff, runner)
+        community = load_communities(random.Random(seed + 4), now)
         Member.objects.bulk_update(
             [Member(pk=pk, last_active_at=runner.last_active.get(pk, person.joined_at))
              for person, pk in zip(people, ids, strict=True)], ["last_active_at"], batch_size=500)
     console.print(f"演示数据已加载：{len(people)} 位会员，{len(events)} 条活动记录，"
+                  f"{community['groups']} 个社群，{community['events']} 条社群互动，"
                   f"用时 {time.perf_counter() - started:.0f} 秒。")
     return True
 
