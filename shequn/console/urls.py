@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, dashboard, grants, imports, loyalty, members, staff
+from .views import audit, auth, communities, dashboard, grants, imports, loyalty, members, staff
 
 app_name = "console"
 urlpatterns = [
@@ -16,6 +16,15 @@ urlpatterns = [
     path("loyalty/", loyalty.loyalty_settings, name="loyalty_settings"),
     path("loyalty/grants/", grants.bulk_grants, name="bulk_grants"),
     path("loyalty/grants/table/", grants.bulk_grants_table, name="bulk_grants_table"),
+    path("groups/", communities.group_matrix, name="groups"),
+    path("groups/<int:group_id>/", communities.group_detail, name="group_detail"),
+    path("groups/<int:group_id>/rules/", communities.group_rules, name="group_rules"),
+    path("groups/<int:group_id>/red-packets/", communities.group_red_packet, name="group_red_packet"),
+    path("groups/<int:group_id>/members/<int:member_id>/role/", communities.member_role, name="group_member_role"),
+    path("groups/<int:group_id>/members/<int:member_id>/remove/", communities.member_remove,
+         name="group_member_remove"),
+    path("entry-codes/", communities.entry_codes, name="entry_codes"),
+    path("entry-codes/<str:code>/poster/", communities.entry_code_poster, name="entry_code_poster"),
     path("audit/", audit.audit_log, name="audit"),
     path("staff/", staff.staff_page, name="staff"),
     path("staff/create/", staff.staff_create, name="staff_create"),

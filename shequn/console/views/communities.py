@@ -1,0 +1,207 @@
+"""Community console pages: the group matrix, a group's members/rules/red packets, entry codes and posters."""
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from shequn.communities import selectors
+from shequn.communities import services as communities
+from shequn.communities.models import Dimension, GroupDailyMetric, Membership, RedPacket, RedPacketGrab
+from shequn.core.errors import Problem
+from shequn.members.models import Member
+from shequn.stores.selectors import stores_visible_to
+
+from ..access import console_view
+from ..forms.communities import EntryCodeForm, GroupForm, RedPacketForm, RulesForm
+from ..problems import problem_text
+
+RED_PACKETS_SHOWN = 20
+
+
+def health(group, metric: GroupDailyMetric | None) -> str:
+    """active: at least a tenth of the members (and 3) active in 7 days; quiet: some activity; dead: none."""
+    active = metric.active_members_7d if metric else 0
+    if active >= 3 and active * 10 >= group.member_count:
+        return "active"
+    return "quiet" if active > 0 else "dead"
+
+
+def _latest_metrics(group_ids) -> dict[int, GroupDailyMetric]:
+    latest: dict[int, GroupDailyMetric] = {}
+    for metric in GroupDailyMetric.objects.filter(group_id__in=group_ids).order_by("group_id", "-day"):
+        latest.setdefault(metric.group_id, metric)
+    return latest
+
+
+@console_view("communities.view", write_permission="communities.manage")
+def group_matrix(request):
+    actor = request.actor
+    stores = stores_visible_to(actor)
+    form = GroupForm(request.POST or None, stores=stores, dimensions=Dimension.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            group = communities.create_group(actor, name=data["name"], store=data["store"],
+                                             capacity=data["capacity"], dimension=data["dimension"],
+                                             rules_text=data["rules_text"])
+        except Problem as problem:
+            form.add_error(None, problem_text(problem))
+        else:
+            messages.success(request, _("已创建社群 %(name)s。") % {"name": group.name})
+            return redirect("console:group_detail", group.pk)
+    store_code = request.GET.get("store", "")
+    wanted_health = request.GET.get("health", "")
+    columns = selectors.matrix(actor)
+    metrics = _latest_metrics([g.pk for c in columns for g in c["groups"]])
+    for column in columns:
+        cells = []
+        for group in column["groups"]:
+            if store_code and group.store.code != store_code:
+                continue
+            metric = metrics.get(group.pk)
+            state = health(group, metric)
+            if wanted_health and state != wanted_health:
+                continue
+            cells.append({"group": group, "metric": metric, "health": state,
+                          "fill_pct": round(100 * group.member_count / group.capacity)})
+        column["cells"] = cells
+    return render(request, "console/communities/matrix.html", {
+        "columns": columns, "stores": stores, "store_code": store_code, "wanted_health": wanted_health,
+        "form": form, "nav": "groups"})
+
+
+def _group_context(request, group, **forms) -> dict:
+    packets = (RedPacket.objects.filter(group=group)
+               .prefetch_related(Prefetch("grabs", RedPacketGrab.objects.select_related("member").order_by("id")))
+               [:RED_PACKETS_SHOWN])
+    return {"group": group, "members": selectors.current_members(group), "rules": selectors.current_rules(group),
+            "red_packets": packets, "roles": Membership.Role.choices, "reasons": _removal_reasons(),
+            "metric": _latest_metrics([group.pk]).get(group.pk), "nav": "groups",
+            "rules_form": forms.get("rules_form") or RulesForm(),
+            "red_packet_form": forms.get("red_packet_form") or RedPacketForm()}
+
+
+def _removal_reasons():
+    kept = {"ads", "poaching", "spam", "inactivity", "other"}
+    return [(value, label) for value, label in Membership.LeaveReason.choices if value in kept]
+
+
+@console_view("communities.view")
+def group_detail(request, group_id: int):
+    group = selectors.get_group(request.actor, group_id)
+    context = _group_context(request, group)
+    context["health"] = health(group, context["metric"])
+    return render(request, "console/communities/group_detail.html", context)
+
+
+@console_view("communities.view", write_permission="communities.manage")
+def group_rules(request, group_id: int):
+    group = selectors.get_group(request.actor, group_id)
+    form = RulesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rules = communities.set_rules(request.actor, group, form.cleaned_data["text"])
+        except Problem as problem:
+            form.add_error(None, problem_text(problem))
+        else:
+            messages.success(request, _("群规已更新为第 %(v)s 版。") % {"v": rules.version})
+            return redirect("console:group_detail", group.pk)
+    return render(request, "console/communities/group_detail.html",
+                  _group_context(request, group, rules_form=form), status=422 if form.errors else 200)
+
+
+@console_view("communities.view", write_permission="communities.manage")
+def group_red_packet(request, group_id: int):
+    group = selectors.get_group(request.actor, group_id)
+    form = RedPacketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            packet = communities.create_red_packet(request.actor, group, total_fen=data["total_fen"],
+                                                   count=data["count"], mode=data["mode"],
+                                                   greeting=data["greeting"])
+        except Problem as problem:
+            form.add_error(None, problem_text(problem))
+        else:
+            messages.success(request, _("已发出红包 #%(id)s。") % {"id": packet.pk})
+            return redirect(reverse("console:group_detail", args=[group.pk]) + "#red-packets")
+    return render(request, "console/communities/group_detail.html",
+                  _group_context(request, group, red_packet_form=form), status=422 if form.errors else 200)
+
+
+def _membership_member(group, member_id: int) -> Member:
+    membership = selectors.current_members(group).filter(member_id=member_id).first()
+    if membership is None:
+        raise Http404
+    return membership.member
+
+
+@console_view("communities.view", write_permission="communities.manage")
+def member_role(request, group_id: int, member_id: int):
+    if request.method != "POST":
+        return redirect("console:group_detail", group_id)
+    group = selectors.get_group(request.actor, group_id)
+    member = _membership_member(group, member_id)
+    try:
+        if "seed" in request.POST:
+            communities.mark_seed(request.actor, group, member, is_seed=request.POST["seed"] == "1")
+        else:
+            communities.set_role(request.actor, group, member, request.POST.get("role", ""))
+    except Problem as problem:
+        messages.error(request, problem_text(problem))
+    else:
+        messages.success(request, _("已更新 %(name)s。") % {"name": member.name or member.member_no})
+    return redirect("console:group_detail", group.pk)
+
+
+@console_view("communities.moderate")
+def member_remove(request, group_id: int, member_id: int):
+    if request.method != "POST":
+        return redirect("console:group_detail", group_id)
+    group = selectors.get_group(request.actor, group_id)
+    member = _membership_member(group, member_id)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("blacklist") == "1":
+            communities.blacklist_member(request.actor, member, reason)
+        else:
+            communities.remove_member(request.actor, group, member, reason=reason,
+                                      note=request.POST.get("note", "")[:200])
+    except Problem as problem:
+        messages.error(request, problem_text(problem))
+    else:
+        messages.success(request, _("已将 %(name)s 移出。") % {"name": member.name or member.member_no})
+    return redirect("console:group_detail", group.pk)
+
+
+@console_view("communities.view", write_permission="communities.manage")
+def entry_codes(request):
+    actor = request.actor
+    groups = selectors.groups_visible_to(actor).filter(status="active").order_by("store__code", "name")
+    form = EntryCodeForm(request.POST or None, groups=groups)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            code = communities.create_entry_code(actor, name=data["name"],
+                                                 group_ids=[g.pk for g in data["groups"]],
+                                                 overflow=data["overflow"])
+        except Problem as problem:
+            form.add_error(None, problem_text(problem))
+        else:
+            messages.success(request, _("已创建活码 %(code)s。") % {"code": code.code})
+            return redirect("console:entry_codes")
+    return render(request, "console/communities/entry_codes.html",
+                  {"codes": selectors.entry_codes_visible_to(actor), "form": form, "nav": "entry_codes"},
+                  status=422 if form.errors else 200)
+
+
+@console_view("communities.view")
+def entry_code_poster(request, code: str):
+    entry_code = selectors.get_entry_code(code, request.actor)
+    first = entry_code.slots.select_related("group__store").order_by("id").first()
+    return render(request, "console/communities/poster.html", {
+        "entry_code": entry_code, "group": first.group if first else None,
+        "qr": communities.qr_svg(entry_code.code, request.build_absolute_uri("/"), scale=10)})
