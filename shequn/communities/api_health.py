@@ -1,7 +1,7 @@
 """Group events in, health out: batch ingestion, metrics, heatmap, suggestions and the WeCom callback."""
 
 from django.http import HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from shequn.core.errors import NotFound
 from shequn.core.idempotency import idempotent
@@ -24,6 +24,7 @@ from .schemas_health import (
 from .selectors import get_group
 
 router = Router(tags=["group-health"])
+MAX_ID = 2**63 - 1
 
 
 @router.post("/groups/events", response=EventBatchOut, summary="Ingest a batch of group events (all or nothing)")
@@ -58,7 +59,7 @@ def group_heatmap(request, group_id: int, q: Query[HeatmapQuery]):
 class SuggestionFilters(Schema):
     status: str = "pending"
     kind: str = ""
-    group_id: int | None = None
+    group_id: int | None = Field(None, ge=1, le=MAX_ID)
     cursor: str | None = None
     limit: int = 50
 
@@ -78,7 +79,8 @@ def list_suggestions(request, filters: Query[SuggestionFilters]):
 
 
 def _suggestion(request, suggestion_id: int):
-    s = suggestions.suggestions_visible_to(request.auth).filter(pk=suggestion_id).first()
+    s = (suggestions.suggestions_visible_to(request.auth).filter(pk=suggestion_id).first()
+         if 0 < suggestion_id <= MAX_ID else None)
     if s is None:
         raise NotFound(f"No suggestion {suggestion_id}.", type="suggestion-not-found")
     return s

@@ -23,6 +23,7 @@ from shequn.members.models import Member
 from .models import Group, GroupEvent
 
 MAX_BATCH = 5000
+MAX_ID = 2**63 - 1
 CLOCK_SKEW = dt.timedelta(minutes=5)
 LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
 # Joins and leaves are facts of Membership rows; they are recorded by the membership services.
@@ -113,12 +114,12 @@ def _check(index: int, item: Any, now: dt.datetime, errors: list[dict], kinds: f
     if kind not in kinds:
         bad(f"kind must be one of {', '.join(sorted(kinds))} (got {kind!r})")
     group_id = _as_int(item.get("group_id"))
-    if group_id is None or group_id <= 0:
+    if group_id is None or not 0 < group_id <= MAX_ID:
         bad("group_id must be a positive integer")
     member_id = item.get("member_id")
     if member_id is not None:
         member_id = _as_int(member_id)
-        if member_id is None or member_id <= 0:
+        if member_id is None or not 0 < member_id <= MAX_ID:
             bad("member_id must be a positive integer or null")
     occurred_at = _as_datetime(item.get("occurred_at"))
     if occurred_at is None:

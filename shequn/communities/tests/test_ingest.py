@@ -112,3 +112,17 @@ def test_resent_batch_changes_no_metric(system_actor, group, member):
 @pytest.mark.postgres
 def test_resent_batch_changes_no_metric_on_postgres(system_actor, group, member):
     _resent_batch_changes_no_metric(system_actor, group, member)
+
+
+def test_ids_too_large_for_the_database_are_item_errors(system_actor, group):
+    now = timezone.now().isoformat()
+    with pytest.raises(BatchRejected) as exc:
+        ingest_events(system_actor, [{"event_id": "a", "kind": "message", "group_id": 2**70, "occurred_at": now},
+                                     {"event_id": "b", "kind": "message", "group_id": group.pk,
+                                      "member_id": 2**64, "occurred_at": now}])
+    assert [e["index"] for e in exc.value.extra["errors"]] == [0, 1]
+
+
+def test_suggestion_api_refuses_ids_too_large(api):
+    assert api.get(f"/suggestions?group_id={2**70}").status_code == 422
+    assert api.post(f"/suggestions/{2**70}/accept").status_code == 404
