@@ -17,7 +17,9 @@ class GroupForm(forms.Form):
     def __init__(self, *args, stores, dimensions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
+        self.fields["store"].empty_label = _("请选择门店")
         self.fields["dimension"].queryset = dimensions
+        self.fields["dimension"].empty_label = _("不分维度")
 
 
 class RulesForm(forms.Form):

@@ -77,10 +77,11 @@ def _group_context(request, group, **forms) -> dict:
     packets = (RedPacket.objects.filter(group=group)
                .prefetch_related(Prefetch("grabs", RedPacketGrab.objects.select_related("member").order_by("id")))
                [:RED_PACKETS_SHOWN])
-    return {"group": group, "members": selectors.current_members(group), "rules": selectors.current_rules(group),
+    rules = selectors.current_rules(group)
+    return {"group": group, "members": selectors.current_members(group), "rules": rules,
             "red_packets": packets, "roles": Membership.Role.choices, "reasons": _removal_reasons(),
             "metric": _latest_metrics([group.pk]).get(group.pk), "nav": "groups",
-            "rules_form": forms.get("rules_form") or RulesForm(),
+            "rules_form": forms.get("rules_form") or RulesForm(initial={"text": rules.text if rules else ""}),
             "red_packet_form": forms.get("red_packet_form") or RedPacketForm()}
 
 
