@@ -116,7 +116,8 @@ def load_communities(rng: random.Random, now: dt.datetime) -> dict:
             groups.append((group, plan))
             _seat_members(rng, group, plan, pool, now)
     if showcase is not None:
-        for group, _plan in groups[:1] + groups[3:4]:  # 静安店1群 and 静安宝妈群 (room is kept for this)
+        home = [(g, p) for g, p in groups if g.store_id == showcase.home_store_id] or groups
+        for group, _plan in [(g, p) for g, p in home if p.suffix in ("店1群", "宝妈群")]:  # seats are kept free
             services.join_group(OPERATOR, group, showcase, accepted_rules_version=None, source="demo")
     for group, plan in groups:
         events += _history(rng, group, plan, now)
