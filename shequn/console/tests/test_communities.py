@@ -95,7 +95,7 @@ def test_set_role_seed_remove_and_last_admin(owner, group, make_member, store):
     admin = Membership.objects.get(group=group, role="owner").member
     response = owner.post(f"/console/groups/{group.pk}/members/{admin.pk}/remove/", {"reason": "spam"}, follow=True)
     assert Membership.objects.filter(group=group, member=admin, left_at__isnull=True).exists()
-    assert "error" in response.content.decode()
+    assert '<li class="error">' in response.content.decode()
     owner.post(f"/console/groups/{group.pk}/members/{member.pk}/remove/", {"reason": "ads"})
     membership.refresh_from_db()
     assert membership.left_at is not None and membership.leave_reason == "ads"
@@ -148,3 +148,31 @@ def test_entry_code_outside_scope_is_404(console_as, store, other_group):
     assert client.get(f"/console/entry-codes/{code.code}/poster/").status_code == 404
     response = client.post("/console/entry-codes/", {"name": "偷用", "overflow": "reject", "groups": [other_group.pk]})
     assert response.status_code == 422 and EntryCode.objects.count() == 1
+
+
+def test_violation_reports_review(console_as, owner, group, other_group, make_member, store, other_store):
+    from shequn.communities.models import ViolationReport
+    from shequn.loyalty.models import PointsEntry
+    reporter, offender = make_member(store=store, name="举报人甲"), make_member(store=store, name="广告哥")
+    join(group, reporter)
+    join(group, offender)
+    report = services.report_violation(SYSTEM, group, reporter, offender, "ads", "发了三次广告")
+    far_reporter, far_offender = make_member(store=other_store), make_member(store=other_store)
+    join(other_group, far_reporter)
+    join(other_group, far_offender)
+    far = services.report_violation(SYSTEM, other_group, far_reporter, far_offender, "spam")
+
+    manager = console_as("store_manager", stores=["SH01"])
+    page = manager.get("/console/groups/reports/").content.decode()
+    assert f'data-report="{report.pk}"' in page and f'data-report="{far.pk}"' not in page
+    assert manager.post(f"/console/groups/reports/{far.pk}/review/", {"valid": "1"}).status_code == 404
+    assert console_as("analyst").get("/console/groups/reports/").status_code == 403
+
+    manager.post(f"/console/groups/reports/{report.pk}/review/", {"valid": "1"})
+    report.refresh_from_db()
+    assert report.status == "valid"
+    assert PointsEntry.objects.filter(member=reporter, source="violation_report").count() == 1
+    response = manager.post(f"/console/groups/reports/{report.pk}/review/", {"valid": "1"}, follow=True)
+    assert PointsEntry.objects.filter(member=reporter, source="violation_report").count() == 1
+    assert '<li class="error">' in response.content.decode()
+    assert ViolationReport.objects.get(pk=far.pk).status == "pending"

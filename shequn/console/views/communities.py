@@ -206,3 +206,27 @@ def entry_code_poster(request, code: str):
     return render(request, "console/communities/poster.html", {
         "entry_code": entry_code, "group": first.group if first else None,
         "qr": communities.qr_svg(entry_code.code, request.build_absolute_uri("/"), scale=10)})
+
+
+@console_view("communities.moderate")
+def violation_reports(request):
+    reports = selectors.reports_visible_to(request.actor)
+    status = request.GET.get("status", "pending")
+    if status in ("pending", "valid", "invalid"):
+        reports = reports.filter(status=status)
+    return render(request, "console/communities/reports.html",
+                  {"reports": reports[:100], "status": status, "nav": "reports"})
+
+
+@console_view("communities.moderate")
+def violation_report_review(request, report_id: int):
+    if request.method != "POST":
+        return redirect("console:violation_reports")
+    report = selectors.get_report(request.actor, report_id)
+    try:
+        communities.review_report(request.actor, report, request.POST.get("valid") == "1")
+    except Problem as problem:
+        messages.error(request, problem_text(problem))
+    else:
+        messages.success(request, _("已处理举报 #%(id)s。") % {"id": report.pk})
+    return redirect("console:violation_reports")
