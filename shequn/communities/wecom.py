@@ -37,7 +37,7 @@ class BadMessage(Problem):
 
 
 class NotConfigured(Problem):
-    status, type, title = 503, "wecom-not-configured", "WeCom is not configured"
+    status, type, title = 404, "wecom-not-configured", "WeCom is not configured"
 
 
 def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:

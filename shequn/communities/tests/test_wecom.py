@@ -119,11 +119,11 @@ def test_url_verification_with_bad_signature_is_403_problem(db, configured, key)
     assert response.json()["type"] == "wecom-bad-signature"
 
 
-def test_not_configured_is_503(db):
+def test_not_configured_is_404(db):
     with override_settings(WECOM_TOKEN="", WECOM_AES_KEY="", WECOM_CORP_ID=""):
         response = Client().get("/api/v1/wecom/callback", {"msg_signature": "x", "timestamp": "1",
                                                           "nonce": "n", "echostr": "abc"})
-    assert response.status_code == 503
+    assert response.status_code == 404 and response.json()["type"] == "wecom-not-configured"
 
 
 def _post(key, inner_xml, *, tamper=False):
