@@ -25,6 +25,7 @@ urlpatterns = [
          name="group_member_remove"),
     path("entry-codes/", communities.entry_codes, name="entry_codes"),
     path("entry-codes/<str:code>/poster/", communities.entry_code_poster, name="entry_code_poster"),
+    path("groups/suggestions/<int:suggestion_id>/decide/", communities.suggestion_decide, name="suggestion_decide"),
     path("groups/reports/", communities.violation_reports, name="violation_reports"),
     path("groups/reports/<int:report_id>/review/", communities.violation_report_review,
          name="violation_report_review"),

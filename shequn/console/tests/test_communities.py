@@ -176,3 +176,36 @@ def test_violation_reports_review(console_as, owner, group, other_group, make_me
     assert PointsEntry.objects.filter(member=reporter, source="violation_report").count() == 1
     assert '<li class="error">' in response.content.decode()
     assert ViolationReport.objects.get(pk=far.pk).status == "pending"
+
+
+def test_heatmap_best_slot_and_suggestions(owner, console_as, group, make_member, store):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from shequn.communities.events import record_event
+    from shequn.communities.models import Suggestion
+
+    member = make_member(store=store, name="潜水员")
+    join(group, member)
+    now = timezone.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    slot = (now - dt.timedelta(days=2)).replace(hour=20, minute=15)
+    for n in range(3):
+        record_event(group.pk, "message", event_id=f"msg:{n}", member_id=member.pk, occurred_at=slot)
+    page = owner.get(f"/console/groups/{group.pk}/?days=90").content.decode()
+    weekday = "一二三四五六日"[slot.weekday()]
+    assert f"周{weekday} 20:00" in page and 'id="group-chart"' in page and "<strong>90</strong>" in page
+
+    remove = Suggestion.objects.create(kind="remove_freeloader", group=group, member=member, reason="只抢红包")
+    revive = Suggestion.objects.create(kind="revive_dead", group=group, reason="14 天无互动")
+    page = owner.get(f"/console/groups/{group.pk}/").content.decode()
+    assert f'data-suggestion="{remove.pk}"' in page and "只抢红包" in page
+    assert console_as("analyst").post(f"/console/groups/suggestions/{remove.pk}/decide/",
+                                      {"accept": "1"}).status_code == 403
+    owner.post(f"/console/groups/suggestions/{remove.pk}/decide/", {"accept": "1"})
+    owner.post(f"/console/groups/suggestions/{revive.pk}/decide/", {"accept": "0"})
+    remove.refresh_from_db()
+    revive.refresh_from_db()
+    assert remove.status == "accepted" and revive.status == "rejected"
+    assert Membership.objects.get(group=group, member=member).leave_reason == "inactivity"

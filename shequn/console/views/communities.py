@@ -6,10 +6,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.communities import selectors
 from shequn.communities import services as communities
+from shequn.communities.health import metrics_series
+from shequn.communities.heatmap import heatmap
 from shequn.communities.models import Dimension, GroupDailyMetric, Membership, RedPacket, RedPacketGrab
+from shequn.communities.suggestions import accept_suggestion, reject_suggestion, suggestions_visible_to
 from shequn.core.errors import Problem
 from shequn.members.models import Member
 from shequn.stores.selectors import stores_visible_to
@@ -90,12 +94,47 @@ def _removal_reasons():
     return [(value, label) for value, label in Membership.LeaveReason.choices if value in kept]
 
 
+WEEKDAYS = [gettext_lazy("周一"), gettext_lazy("周二"), gettext_lazy("周三"), gettext_lazy("周四"),
+            gettext_lazy("周五"), gettext_lazy("周六"), gettext_lazy("周日")]
+
+
 @console_view("communities.view")
 def group_detail(request, group_id: int):
     group = selectors.get_group(request.actor, group_id)
     context = _group_context(request, group)
-    context["health"] = health(group, context["metric"])
+    days = 90 if request.GET.get("days") == "90" else 30
+    series = metrics_series(group, days)
+    heat = heatmap(group)
+    context.update({
+        "health": health(group, context["metric"]), "days": days,
+        "chart": {"days": [str(r["day"]) for r in series], "members": [r["members"] for r in series],
+                  "active": [r["active_members_7d"] for r in series], "messages": [r["messages"] for r in series],
+                  "heat": [[h, w, heat["grid"][w][h]] for w in range(7) for h in range(24)],
+                  "weekdays": [str(d) for d in WEEKDAYS]},
+        "best_slots": [{"weekday": str(WEEKDAYS[b["weekday"]]), "hour": b["hour"], "count": b["count"]}
+                       for b in heat["best"]],
+        "suggestions": suggestions_visible_to(request.actor).filter(group=group, status="pending")[:20],
+    })
     return render(request, "console/communities/group_detail.html", context)
+
+
+@console_view("communities.manage")
+def suggestion_decide(request, suggestion_id: int):
+    if request.method != "POST":
+        return redirect("console:groups")
+    suggestion = suggestions_visible_to(request.actor).filter(pk=suggestion_id).first()
+    if suggestion is None:
+        raise Http404
+    try:
+        if request.POST.get("accept") == "1":
+            accept_suggestion(request.actor, suggestion)
+        else:
+            reject_suggestion(request.actor, suggestion)
+    except Problem as problem:
+        messages.error(request, problem_text(problem))
+    else:
+        messages.success(request, _("已处理建议 #%(id)s。") % {"id": suggestion.pk})
+    return redirect(reverse("console:group_detail", args=[suggestion.group_id]) + "#suggestions")
 
 
 @console_view("communities.view", write_permission="communities.manage")
