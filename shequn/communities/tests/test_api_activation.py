@@ -11,20 +11,6 @@ from shequn.communities.models import GroupCost, Post, RedPacket
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def group(system_actor, store):
-    return services.create_group(system_actor, name="静安宝妈群", store=store)
-
-
-@pytest.fixture
-def joined(system_actor, group, make_member, store):
-    def add():
-        m = make_member(store=store)
-        services.join_group(system_actor, group, m, accepted_rules_version=None)
-        return m
-    return add
-
-
 def send(api, group, key="rp-1", **body):
     payload = {"total_fen": 1000, "count": 3, "mode": "random"} | body
     return api.post(f"/groups/{group.pk}/red-packets", payload, key=key)

@@ -13,20 +13,6 @@ from shequn.communities.polls import InvalidPoll, InvalidVote, PollClosed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def group(system_actor, store):
-    return services.create_group(system_actor, name="静安宝妈群", store=store)
-
-
-@pytest.fixture
-def joined(system_actor, group, make_member, store):
-    def add():
-        m = make_member(store=store)
-        services.join_group(system_actor, group, m, accepted_rules_version=None)
-        return m
-    return add
-
-
 def make_poll(actor, group, multiple=False):
     return services.create_poll(actor, group, title="周末活动选哪个？", options=["烘焙", "亲子绘画", "读书会"],
                                 multiple=multiple, deadline=timezone.now() + dt.timedelta(days=1))

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def group(system_actor, store):
-    return services.create_group(system_actor, name="静安宝妈群", store=store)
-
-
-@pytest.fixture
 def joined(system_actor, group, make_member, store):
     def add(role="member"):
         m = make_member(store=store)
