@@ -170,7 +170,7 @@ def create_api_token(username: Annotated[str, typer.Option(help="Staff user (cre
 @app.command("check-ledgers")
 def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances to their ledger sum.")] = False,
                   ) -> None:
-    """Recompute every points balance from its ledger and report any drift."""
+    """Recompute every points balance and every red packet from their ledgers and report any drift."""
     _setup()
     from shequn.loyalty.models import LoyaltyAccount
     from shequn.loyalty.services import check_ledgers as run_check
@@ -180,6 +180,14 @@ def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances
     for row in drift:
         typer.echo(f"member {row['member_id']}: balance {row['balance']}, ledger {row['ledger_sum']}, "
                    f"lots {row['lots_sum']}, last entry {row['last_balance_after']}")
+    from shequn.communities.red_packets import check_red_packets
+
+    packet_drift = check_red_packets()
+    for row in packet_drift:
+        typer.echo(f"red packet {row['red_packet_id']}: total {row['total_fen']}, grabbed {row['grabbed_fen']}, "
+                   f"remaining {row['remaining_fen']}, refunded {row['refunded_fen']}, group cost {row['cost_fen']}")
+    if packet_drift:
+        _fail(f"{len(packet_drift)} red packet(s) do not add up")
     if drift:
         _fail(f"{len(drift)} of {checked} balance(s) drifted" + (" (fixed)" if fix else ""))
     typer.echo(f"ok: {checked} balance(s) match their ledgers")

@@ -146,3 +146,28 @@ def expire_red_packets(now: dt.datetime | None = None) -> int:
             outbox.emit("red_packet.expired", "group", packet.group_id, red_packet_id=packet.pk, refunded_fen=refund)
             expired += 1
     return expired
+
+
+def check_red_packets() -> list[dict]:
+    """Recompute every red packet from its grabs and the group cost ledger.
+
+    A packet is right when total = grabbed + remaining + refunded, the shares left
+    equal count - grabs (none once expired), and its group costs net to total - refunded."""
+    from django.db.models import Count, Sum
+
+    grabbed = {row["red_packet_id"]: row for row in RedPacketGrab.objects.values("red_packet_id")
+               .annotate(fen=Sum("amount_fen"), n=Count("id")).order_by()}
+    costs = dict(GroupCost.objects.filter(kind__in=["red_packet", "red_packet_refund"])
+                 .values_list("ref").annotate(s=Sum("amount_fen")).order_by())
+    drift = []
+    rows = RedPacket.objects.values_list("pk", "total_fen", "count", "remaining_fen", "remaining_count",
+                                         "refunded_fen", "status")
+    for pk, total, count, remaining, remaining_count, refunded, status in rows.iterator(chunk_size=2000):
+        g = grabbed.get(pk, {"fen": 0, "n": 0})
+        cost = costs.get(f"rp:{pk}") or 0
+        shares_left = 0 if status == RedPacket.Status.EXPIRED else count - g["n"]
+        if (g["fen"] + remaining + refunded != total or shares_left != remaining_count
+                or cost != total - refunded):
+            drift.append({"red_packet_id": pk, "total_fen": total, "grabbed_fen": g["fen"],
+                          "remaining_fen": remaining, "refunded_fen": refunded, "cost_fen": cost})
+    return drift

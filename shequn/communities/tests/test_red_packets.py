@@ -181,3 +181,18 @@ def test_empty_packet_is_not_refunded(system_actor, group, join, member):
     services.grab_red_packet(system_actor, packet.pk, member)
     assert services.expire_red_packets(now=packet.expires_at + dt.timedelta(minutes=1)) == 0
     assert not GroupCost.objects.filter(kind="red_packet_refund").exists()
+
+
+def test_check_red_packets_finds_a_packet_that_does_not_add_up(system_actor, group, join, make_member, store):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shequn.communities.red_packets import check_red_packets
+
+    packet = services.create_red_packet(system_actor, group, total_fen=900, count=3, mode="fixed")
+    services.grab_red_packet(system_actor, packet.pk, join(make_member(store=store)))
+    services.expire_red_packets(now=timezone.now() + dt.timedelta(days=2))
+    assert check_red_packets() == []
+    RedPacket.objects.filter(pk=packet.pk).update(refunded_fen=0)  # a lost refund
+    assert [row["red_packet_id"] for row in check_red_packets()] == [packet.pk]

@@ -68,6 +68,9 @@ def test_300_grabs_of_a_100_share_packet(system_actor, store, mode):
     assert stored.count() == 100 and stored.values("member").distinct().count() == 100
     assert sum(stored.values_list("amount_fen", flat=True)) == 50_000
     assert RedPacket.objects.get(pk=packet.pk).grabs.count() == 100
+    from shequn.communities.red_packets import check_red_packets
+
+    assert check_red_packets() == []
 
 
 def test_50_signups_for_20_seats(system_actor, store):
