@@ -11,8 +11,8 @@ from shequn.core.permissions import require
 from shequn.members.selectors import get_member
 from shequn.stores.selectors import store_by_code
 
-from . import activities, polls, posts, red_packets, selectors, services
-from .models import Activity, ActivitySignup, Post, RedPacket
+from . import activities, polls, posts, selectors, services
+from .models import ActivitySignup, Post
 from .schemas_activation import (
     ActivityIn,
     ActivityOut,
@@ -86,18 +86,14 @@ def create_red_packet(request, group_id: int, payload: RedPacketIn):
 def list_red_packets(request, group_id: int, page: Query[Page]):
     require(request.auth, VIEW)
     group = selectors.get_group(request.auth, group_id)
-    rows, next_cursor = paginate(RedPacket.objects.filter(group=group), page.cursor, page.limit)
+    rows, next_cursor = paginate(selectors.group_red_packets(group), page.cursor, page.limit)
     return {"items": [red_packet_out(p) for p in rows], "next_cursor": next_cursor}
 
 
 @router.get("/red-packets/{int:red_packet_id}", response=RedPacketOut, summary="A red packet with its grabs")
 def get_red_packet(request, red_packet_id: int):
     require(request.auth, VIEW)
-    packet = RedPacket.objects.filter(pk=red_packet_id).first() if 0 < red_packet_id < 2**63 else None
-    if packet is None:
-        raise red_packets.RedPacketNotFound(f"No red packet {red_packet_id}.")
-    selectors.get_group(request.auth, packet.group_id)  # 404 outside the actor's stores
-    return red_packet_out(packet, with_grabs=True)
+    return red_packet_out(selectors.get_red_packet(request.auth, red_packet_id), with_grabs=True)
 
 
 @router.post("/red-packets/{int:red_packet_id}/grab", response={201: GrabOut},
@@ -132,11 +128,7 @@ def create_post(request, group_id: int, payload: PostIn):
 def list_posts(request, group_id: int, filters: Query[PostFilters]):
     require(request.auth, VIEW)
     group = selectors.get_group(request.auth, group_id)
-    qs = Post.objects.filter(group=group)
-    if not filters.include_scheduled:
-        qs = qs.filter(published_at__isnull=False)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
+    qs = selectors.group_posts(group, include_scheduled=filters.include_scheduled, kind=filters.kind)
     rows, next_cursor = paginate(qs, filters.cursor, filters.limit)
     return {"items": [post_out(p) for p in rows], "next_cursor": next_cursor}
 
@@ -231,13 +223,7 @@ def create_activity(request, payload: ActivityIn):
 def list_activities(request, filters: Query[ActivityFilters]):
     actor = request.auth
     require(actor, VIEW)
-    qs = Activity.objects.select_related("store")
-    if actor.store_ids is not None:
-        qs = qs.filter(store_id__in=actor.store_ids)
-    if filters.store:
-        qs = qs.filter(store__code=filters.store)
-    if filters.group_id:
-        qs = qs.filter(group_id=filters.group_id)
+    qs = selectors.activities_visible_to(actor, store_code=filters.store, group_id=filters.group_id)
     rows, next_cursor = paginate(qs, filters.cursor, filters.limit)
     return {"items": [activity_out(a) for a in rows], "next_cursor": next_cursor}
 

@@ -6,6 +6,7 @@ from shequn.core.actor import Actor
 
 from .errors import EntryCodeNotFound, GroupNotFound
 from .models import (
+    Activity,
     Blacklist,
     Dimension,
     EntryCode,
@@ -13,6 +14,8 @@ from .models import (
     GroupRules,
     InviteLink,
     Membership,
+    Post,
+    RedPacket,
     ViolationReport,
 )
 
@@ -115,3 +118,36 @@ def get_report(actor: Actor, report_id: int) -> ViolationReport:
     if report is None:
         raise GroupNotFound(f"No report {report_id}.", type="report-not-found")
     return report
+
+
+def group_posts(group: Group, *, include_scheduled: bool = False, kind: str = "") -> QuerySet[Post]:
+    qs = Post.objects.filter(group=group)
+    if not include_scheduled:
+        qs = qs.filter(published_at__isnull=False)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def group_red_packets(group: Group) -> QuerySet[RedPacket]:
+    return RedPacket.objects.filter(group=group)
+
+
+def get_red_packet(actor: Actor, red_packet_id: int) -> RedPacket:
+    """404 for packets of groups outside the actor's stores."""
+    from .red_packets import RedPacketNotFound
+
+    packet = (_in_scope(actor, RedPacket.objects.select_related("group"), "group__store_id")
+              .filter(pk=red_packet_id).first() if 0 < red_packet_id < 2**63 else None)
+    if packet is None:
+        raise RedPacketNotFound(f"No red packet {red_packet_id}.")
+    return packet
+
+
+def activities_visible_to(actor: Actor, *, store_code: str = "", group_id: int | None = None) -> QuerySet[Activity]:
+    qs = _in_scope(actor, Activity.objects.select_related("store"))
+    if store_code:
+        qs = qs.filter(store__code=store_code)
+    if group_id:
+        qs = qs.filter(group_id=group_id)
+    return qs
