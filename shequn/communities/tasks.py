@@ -8,6 +8,7 @@ from shequn.core.scheduler import every
 from . import attribution, health, posts, red_packets, suggestions
 
 outbox.subscribe("order.paid", attribution.on_order_paid)
+outbox.subscribe("order.refunded", attribution.on_order_refunded)
 
 
 @every("communities.daily_metrics", dt.timedelta(hours=1))
