@@ -1,6 +1,8 @@
 """Community reads, filtered to the actor's stores."""
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet, Sum
 
 from shequn.core.actor import Actor
 
@@ -11,6 +13,8 @@ from .models import (
     Dimension,
     EntryCode,
     Group,
+    GroupCost,
+    GroupEvent,
     GroupRules,
     InviteLink,
     Membership,
@@ -151,3 +155,51 @@ def activities_visible_to(actor: Actor, *, store_code: str = "", group_id: int |
     if group_id:
         qs = qs.filter(group_id=group_id)
     return qs
+
+
+def group_costs(group: Group) -> tuple[QuerySet[GroupCost], int]:
+    """The group's cost ledger, newest first, and its total in fen (spent minus returned)."""
+    rows = GroupCost.objects.filter(group=group).order_by("-created_at", "-id")
+    return rows, rows.aggregate(total=Sum("amount_fen"))["total"] or 0
+
+
+def group_activities(group: Group) -> QuerySet[Activity]:
+    return Activity.objects.filter(group=group).select_related("store").order_by("-starts_at", "-id")
+
+
+def entry_code_joins(codes) -> dict[int, dict]:
+    """Per entry code: members who ever joined through it and those still in the group."""
+    rows = (Membership.objects.filter(entry_code__in=[c.pk for c in codes]).values("entry_code_id")
+            .annotate(joined=Count("id"), current=Count("id", filter=Q(left_at__isnull=True))))
+    return {r["entry_code_id"]: {"joined": r["joined"], "current": r["current"]} for r in rows}
+
+
+TIMELINE_PAGE = 30
+TIMELINE_EVENT_KINDS = ("order", "refund")
+
+
+def group_timeline(group: Group, *, before: dt.datetime | None = None, limit: int = TIMELINE_PAGE) -> list[dict]:
+    """The group's recent happenings, newest first: joins, leaves and removals (with reasons), posts and polls,
+    red packets, activities, attributed orders and refunds. Page on with `before` = the last item's `at`."""
+    def window(qs, field):
+        if before is not None:
+            qs = qs.filter(**{f"{field}__lt": before})
+        return qs.order_by(f"-{field}", "-id")[:limit]
+
+    memberships = Membership.objects.filter(group=group).select_related("member", "invited_by", "entry_code")
+    items = [{"at": m.joined_at, "kind": "join", "member": m.member, "obj": m}
+             for m in window(memberships, "joined_at")]
+    items += [{"at": m.left_at, "kind": "leave", "member": m.member, "obj": m}
+              for m in window(memberships.filter(left_at__isnull=False), "left_at")]
+    posts = Post.objects.filter(group=group, published_at__isnull=False).select_related("author_member")
+    items += [{"at": p.published_at, "kind": "poll" if p.kind == Post.Kind.POLL else "post",
+               "member": p.author_member, "obj": p} for p in window(posts, "published_at")]
+    items += [{"at": r.created_at, "kind": "red_packet", "member": None, "obj": r}
+              for r in window(RedPacket.objects.filter(group=group), "created_at")]
+    items += [{"at": a.created_at, "kind": "activity", "member": None, "obj": a}
+              for a in window(Activity.objects.filter(group=group), "created_at")]
+    events = GroupEvent.objects.filter(group=group, kind__in=TIMELINE_EVENT_KINDS).select_related("member")
+    items += [{"at": e.occurred_at, "kind": e.kind, "member": e.member, "obj": e}
+              for e in window(events, "occurred_at")]
+    items.sort(key=lambda i: i["at"], reverse=True)
+    return items[:limit]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, communities, dashboard, grants, imports, loyalty, members, staff
+from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
 
 app_name = "console"
 urlpatterns = [
@@ -25,6 +25,14 @@ urlpatterns = [
          name="group_member_remove"),
     path("entry-codes/", communities.entry_codes, name="entry_codes"),
     path("entry-codes/<str:code>/poster/", communities.entry_code_poster, name="entry_code_poster"),
+    path("entry-codes/<str:code>/active/", communities.entry_code_active, name="entry_code_active"),
+    path("entry-codes/<str:code>/rename/", communities.entry_code_rename, name="entry_code_rename"),
+    path("groups/<int:group_id>/posts/", communities_content.group_post, name="group_post"),
+    path("groups/<int:group_id>/polls/", communities_content.group_poll, name="group_poll"),
+    path("groups/<int:group_id>/activities/", communities_content.group_activity, name="group_activity"),
+    path("groups/<int:group_id>/timeline/", communities_content.group_timeline, name="group_timeline"),
+    path("groups/activities/<int:activity_id>/", communities_content.activity_detail, name="activity_detail"),
+    path("groups/activities/<int:activity_id>/qr/", communities_content.activity_qr, name="activity_qr"),
     path("groups/suggestions/<int:suggestion_id>/decide/", communities.suggestion_decide, name="suggestion_decide"),
     path("groups/reports/", communities.violation_reports, name="violation_reports"),
     path("groups/reports/<int:report_id>/review/", communities.violation_report_review,

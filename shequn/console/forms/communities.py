@@ -43,10 +43,53 @@ class RedPacketForm(forms.Form):
 
 
 class EntryCodeForm(forms.Form):
+    """A new entry code: its groups in order (one row each); with attribute routing a row may be limited
+    to members of one store and/or tier. Blank rows are skipped."""
+
+    ROWS = 6
+
     name = forms.CharField(label=_("名称"), max_length=60)
-    groups = forms.ModelMultipleChoiceField(label=_("群（按顺序分配）"), queryset=None)
+    routing = forms.ChoiceField(label=_("分配方式"), choices=EntryCode.Routing.choices, initial=EntryCode.Routing.ORDER)
     overflow = forms.ChoiceField(label=_("全部满员时"), choices=EntryCode.Overflow.choices)
 
-    def __init__(self, *args, groups, **kwargs):
+    def __init__(self, *args, groups, stores, tiers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["groups"].queryset = groups
+        for i in range(self.ROWS):
+            self.fields[f"group_{i}"] = forms.ModelChoiceField(label=_("第 %(n)s 个群") % {"n": i + 1},
+                                                               queryset=groups, required=False)
+            self.fields[f"store_{i}"] = forms.ModelChoiceField(label=_("限门店"), queryset=stores,
+                                                               to_field_name="code", required=False)
+            self.fields[f"tier_{i}"] = forms.ModelChoiceField(label=_("限等级"), queryset=tiers,
+                                                              to_field_name="code", required=False)
+            self.fields[f"group_{i}"].empty_label = _("（不用）")
+            self.fields[f"store_{i}"].empty_label = _("任意门店")
+            self.fields[f"tier_{i}"].empty_label = _("任意等级")
+
+    def rows(self):
+        return [(self[f"group_{i}"], self[f"store_{i}"], self[f"tier_{i}"]) for i in range(self.ROWS)]
+
+    def clean(self):
+        data = super().clean()
+        slots, seen = [], set()
+        for i in range(self.ROWS):
+            group, store, tier = data.get(f"group_{i}"), data.get(f"store_{i}"), data.get(f"tier_{i}")
+            if group is None:
+                if store or tier:
+                    self.add_error(f"group_{i}", _("选了门店或等级，也请选一个群。"))
+                continue
+            if group.pk in seen:
+                self.add_error(f"group_{i}", _("同一个群只能出现一次。"))
+                continue
+            seen.add(group.pk)
+            if (store or tier) and data.get("routing") != EntryCode.Routing.ATTRIBUTES:
+                self.add_error(f"group_{i}", _("按门店/等级限定时，分配方式请选“按会员门店/等级”。"))
+            slots.append({"group_id": group.pk, "store_code": store.code if store else "",
+                          "tier_code": tier.code if tier else ""})
+        if not slots and not self.errors:
+            raise forms.ValidationError(_("请至少选择一个群。"))
+        data["slots"] = slots
+        return data
+
+
+class RenameEntryCodeForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=60)

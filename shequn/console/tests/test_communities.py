@@ -128,10 +128,11 @@ def test_red_packet_create_and_errors(owner, group, make_member, store):
 
 
 def test_entry_codes_create_list_and_poster(owner, group, other_group):
-    response = owner.post("/console/entry-codes/", {"name": "门店收银台", "overflow": "reject", "groups": []})
+    response = owner.post("/console/entry-codes/", {"name": "门店收银台", "overflow": "reject", "routing": "order"})
     assert response.status_code == 422 and not EntryCode.objects.exists()
-    response = owner.post("/console/entry-codes/", {"name": "门店收银台", "overflow": "create",
-                                                    "groups": [group.pk]})
+    assert "请至少选择一个群" in response.content.decode()
+    response = owner.post("/console/entry-codes/", {"name": "门店收银台", "overflow": "create", "routing": "order",
+                                                    "group_0": group.pk})
     assert response.status_code == 302
     code = EntryCode.objects.get()
     assert code.overflow == "create" and list(code.groups.all()) == [group]
@@ -146,7 +147,8 @@ def test_entry_code_outside_scope_is_404(console_as, store, other_group):
     client = console_as("store_manager", stores=["SH01"])
     assert code.code not in client.get("/console/entry-codes/").content.decode()
     assert client.get(f"/console/entry-codes/{code.code}/poster/").status_code == 404
-    response = client.post("/console/entry-codes/", {"name": "偷用", "overflow": "reject", "groups": [other_group.pk]})
+    response = client.post("/console/entry-codes/", {"name": "偷用", "overflow": "reject", "routing": "order",
+                                                     "group_0": other_group.pk})
     assert response.status_code == 422 and EntryCode.objects.count() == 1
 
 

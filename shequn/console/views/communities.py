@@ -1,4 +1,5 @@
-"""Community console pages: the group matrix, a group's members/rules/red packets, entry codes and posters."""
+"""Community console pages: the group matrix, a group's members/rules/red packets, entry codes and posters.
+Posts, polls, activities and the timeline live in communities_content."""
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -15,12 +16,14 @@ from shequn.communities.heatmap import heatmap
 from shequn.communities.models import Dimension, GroupDailyMetric, Membership, RedPacket, RedPacketGrab
 from shequn.communities.suggestions import accept_suggestion, reject_suggestion, suggestions_visible_to
 from shequn.core.errors import Problem
+from shequn.loyalty.models import Tier
 from shequn.members.models import Member
 from shequn.stores.selectors import stores_visible_to
 
 from ..access import console_view
-from ..forms.communities import EntryCodeForm, GroupForm, RedPacketForm, RulesForm
+from ..forms.communities import EntryCodeForm, GroupForm, RedPacketForm, RenameEntryCodeForm, RulesForm
 from ..problems import problem_text
+from .communities_sections import content_context
 
 RED_PACKETS_SHOWN = 20
 
@@ -86,7 +89,8 @@ def _group_context(request, group, **forms) -> dict:
             "red_packets": packets, "roles": Membership.Role.choices, "reasons": _removal_reasons(),
             "metric": _latest_metrics([group.pk]).get(group.pk), "nav": "groups",
             "rules_form": forms.get("rules_form") or RulesForm(initial={"text": rules.text if rules else ""}),
-            "red_packet_form": forms.get("red_packet_form") or RedPacketForm()}
+            "red_packet_form": forms.get("red_packet_form") or RedPacketForm(),
+            **content_context(group, forms)}
 
 
 def _removal_reasons():
@@ -221,21 +225,59 @@ def member_remove(request, group_id: int, member_id: int):
 def entry_codes(request):
     actor = request.actor
     groups = selectors.groups_visible_to(actor).filter(status="active").order_by("store__code", "name")
-    form = EntryCodeForm(request.POST or None, groups=groups)
+    form = EntryCodeForm(request.POST or None, groups=groups, stores=stores_visible_to(actor),
+                         tiers=Tier.objects.order_by("rank"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            code = communities.create_entry_code(actor, name=data["name"],
-                                                 group_ids=[g.pk for g in data["groups"]],
-                                                 overflow=data["overflow"])
+            code = communities.create_entry_code(actor, name=data["name"], overflow=data["overflow"],
+                                                 routing=data["routing"], slots=data["slots"])
         except Problem as problem:
             form.add_error(None, problem_text(problem))
         else:
             messages.success(request, _("已创建活码 %(code)s。") % {"code": code.code})
             return redirect("console:entry_codes")
+    codes = list(selectors.entry_codes_visible_to(actor).prefetch_related("slots__store"))
+    joins = selectors.entry_code_joins(codes)
+    tier_names = dict(Tier.objects.values_list("code", "name"))
+    for code in codes:
+        code.joins = joins.get(code.pk, {"joined": 0, "current": 0})
+        code.slot_rows = [{"slot": s, "tier": tier_names.get(s.tier_code, s.tier_code)} for s in code.slots.all()]
     return render(request, "console/communities/entry_codes.html",
-                  {"codes": selectors.entry_codes_visible_to(actor), "form": form, "nav": "entry_codes"},
+                  {"codes": codes, "form": form, "nav": "entry_codes"},
                   status=422 if form.errors else 200)
+
+
+@console_view("communities.manage")
+def entry_code_active(request, code: str):
+    if request.method != "POST":
+        return redirect("console:entry_codes")
+    entry_code = selectors.get_entry_code(code, request.actor)
+    active = request.POST.get("active") == "1"
+    communities.set_entry_code_active(request.actor, entry_code, active)
+    if active:
+        messages.success(request, _("已启用活码 %(name)s。") % {"name": entry_code.name})
+    else:
+        messages.success(request, _("已停用活码 %(name)s：扫码将提示该码已停用。") % {"name": entry_code.name})
+    return redirect("console:entry_codes")
+
+
+@console_view("communities.manage")
+def entry_code_rename(request, code: str):
+    if request.method != "POST":
+        return redirect("console:entry_codes")
+    entry_code = selectors.get_entry_code(code, request.actor)
+    form = RenameEntryCodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("活码名称需要 1 到 60 个字。"))
+        return redirect("console:entry_codes")
+    try:
+        communities.rename_entry_code(request.actor, entry_code, form.cleaned_data["name"])
+    except Problem as problem:
+        messages.error(request, problem_text(problem))
+    else:
+        messages.success(request, _("已改名为 %(name)s。") % {"name": entry_code.name})
+    return redirect("console:entry_codes")
 
 
 @console_view("communities.view")
