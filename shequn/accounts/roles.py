@@ -22,20 +22,25 @@ ROLE_LABELS = {
 # Roles whose data is limited to the stores assigned to the user.
 SCOPED_ROLES = {Role.STORE_MANAGER, Role.COMMUNITY_OPERATOR}
 
-_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view", "communities.view"}
+_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view", "communities.view", "commerce.view"}
 _MEMBER_WRITE = {"members.write", "members.import", "points.adjust", "points.bulk_grant"}
 # Running groups: create groups, entry codes, posts, polls, activities and red packets; moderate members.
 _COMMUNITY = {"communities.manage", "communities.moderate"}
+# Selling: stock at the user's stores, orders (offline payment, pickup, delivery), refunds.
+_STORE_SALES = {"commerce.stock", "commerce.orders", "commerce.refund"}
+# Head office: catalog and prices, coupons, group-buy / team / flash campaigns, leaders, referral and
+# distribution rules, commission statements and withdrawals.
+_HQ_SALES = {"commerce.catalog", "commerce.campaigns", "commerce.commissions"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | {
+    Role.OWNER: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view",
     }),
-    Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | {
+    Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view",
     }),
-    Role.STORE_MANAGER: frozenset(_READ | _COMMUNITY | {"members.write", "members.import", "points.adjust",
-                                                       "members.reveal_pii"}),
+    Role.STORE_MANAGER: frozenset(_READ | _COMMUNITY | _STORE_SALES | {
+        "members.write", "members.import", "points.adjust", "members.reveal_pii"}),
     Role.COMMUNITY_OPERATOR: frozenset(_READ | _COMMUNITY),
     Role.ANALYST: frozenset(_READ | {"audit.view"}),
 }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shequn.members",
     "shequn.loyalty",
     "shequn.communities",
+    "shequn.commerce",
     "shequn.console",
     "shequn.h5",
 ]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CommerceConfig(AppConfig):
+    name = "shequn.commerce"
+    label = "commerce"
+    verbose_name = "商城 Commerce"
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (periodic jobs: cancel unpaid orders, complete picked-up orders)
