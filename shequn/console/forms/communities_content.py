@@ -22,7 +22,18 @@ def local_datetime(label, **kwargs) -> forms.DateTimeField:
                                **kwargs)
 
 
-class PostForm(forms.Form):
+class IdPrefixed(forms.Form):
+    """The group page holds several forms with fields of the same name: ids must not clash."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class PostForm(IdPrefixed):
+    id_prefix = "post"
     kind = forms.ChoiceField(label=_("类型"), choices=POST_KINDS, initial=Post.Kind.TEXT)
     title = forms.CharField(label=_("标题"), max_length=100, required=False)
     body = forms.CharField(label=_("正文"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -57,7 +68,8 @@ class PostForm(forms.Form):
         return data
 
 
-class PollForm(forms.Form):
+class PollForm(IdPrefixed):
+    id_prefix = "poll"
     title = forms.CharField(label=_("投票主题"), max_length=100)
     options = forms.CharField(label=_("选项（每行一个，2–10 个）"), widget=forms.Textarea(attrs={"rows": 4}),
                               max_length=1200)
@@ -81,7 +93,8 @@ class PollForm(forms.Form):
         return value
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(IdPrefixed):
+    id_prefix = "activity"
     title = forms.CharField(label=_("活动名称"), max_length=100)
     kind = forms.ChoiceField(label=_("形式"), choices=Activity.Kind.choices, initial=Activity.Kind.IN_STORE)
     starts_at = local_datetime(_("开始时间"))
