@@ -19,7 +19,7 @@ PROVIDER_NAMES = ("offline", "sandbox", "wechat")
 REPLAY_WINDOW = dt.timedelta(minutes=5)
 # WeChat Pay's limits, applied to every provider so an order number is valid whichever way it is paid.
 ORDER_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
-REFUND_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")
+MAX_TRANSACTION_ID = 64
 MAX_AMOUNT_FEN = 100_000_000_00  # ¥100,000,000: far above any basket, catches unit mix-ups (yuan vs fen)
 
 
@@ -117,27 +117,38 @@ def get_provider(name: str) -> PaymentProvider:
 # --- checks shared by providers -------------------------------------------------------------------------
 
 
-def validate_checkout(order_no: str, amount_fen: int, description: str) -> None:
+def validate_checkout(order_no: str, amount_fen: int, description: str) -> str:
+    """Check what every provider needs; returns the description cut to WeChat's 127 bytes."""
     _check_order_no(order_no)
     _check_amount(amount_fen, "amount_fen")
     if not isinstance(description, str) or not description.strip():
         raise ValidationProblem("description must name what is being paid for.", field="description")
-    if len(description.encode()) > 127:
-        raise ValidationProblem("description has at most 127 bytes (about 42 Chinese characters).",
-                                field="description")
+    return fit_bytes(" ".join(description.split()), 127)
 
 
-def validate_refund(order_no: str, refund_no: str, amount_fen: int, total_fen: int, reason: str) -> None:
+def validate_refund(order_no: str, refund_no: str, amount_fen: int, total_fen: int, reason: str) -> str:
+    """Check what every provider needs; returns the reason cut to WeChat's 80 characters."""
     _check_order_no(order_no)
-    if not isinstance(refund_no, str) or not REFUND_NO_RE.match(refund_no):
-        raise ValidationProblem("refund_no must be 1-64 letters, digits or _-|*@.", field="refund_no")
+    if not isinstance(refund_no, str) or not refund_no or len(refund_no) > 64 or not refund_no.isprintable() \
+            or any(c.isspace() for c in refund_no):
+        raise ValidationProblem("refund_no must be 1-64 characters without spaces.", field="refund_no")
     _check_amount(amount_fen, "amount_fen")
     _check_amount(total_fen, "total_fen")
     if amount_fen > total_fen:
         raise ValidationProblem(f"Cannot refund {amount_fen} fen of an order paid {total_fen} fen.",
                                 field="amount_fen")
-    if not isinstance(reason, str) or len(reason) > 80:
-        raise ValidationProblem("reason has at most 80 characters.", field="reason")
+    if not isinstance(reason, str):
+        raise ValidationProblem("reason must be text.", field="reason")
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= 80 else reason[:79] + "…"
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """Cut text to at most `limit` UTF-8 bytes on a character boundary, marking the cut with "…"."""
+    raw = text.encode()
+    if len(raw) <= limit:
+        return text
+    return raw[:limit - 3].decode(errors="ignore") + "…"  # "…" is 3 bytes; a split character is dropped
 
 
 def _check_order_no(order_no: str) -> None:
@@ -183,3 +194,10 @@ def parse_time(value: object, error: type[Problem] = InvalidNotification) -> dt.
     if at is None or at.tzinfo is None:
         raise error(f"The payment time {value!r} is not an ISO 8601 time with a time zone.")
     return at.astimezone(dt.UTC)
+
+
+def check_transaction_id(value: object) -> str:
+    """A provider's transaction id as the order core stores it: 1-64 printable characters."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TRANSACTION_ID or not value.isprintable():
+        raise InvalidNotification("The notification's transaction id is missing or longer than 64 characters.")
+    return value

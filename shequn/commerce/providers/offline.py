@@ -17,7 +17,7 @@ class OfflineProvider:
 
     def refund(self, *, order_no: str, refund_no: str, amount_fen: int, total_fen: int,
                reason: str) -> RefundReceipt:
-        """Cash back at the counter: done as soon as it is recorded."""
+        """Cash back at the counter: done as soon as it is recorded, under our own refund number."""
         validate_refund(order_no, refund_no, amount_fen, total_fen, reason)
-        return RefundReceipt(provider=self.name, refund_no=refund_no, provider_ref=f"offline-{refund_no}",
+        return RefundReceipt(provider=self.name, refund_no=refund_no, provider_ref=refund_no,
                              status="succeeded")

@@ -24,6 +24,7 @@ from .base import (
     PaidNotice,
     RefundReceipt,
     check_fresh,
+    check_transaction_id,
     header_map,
     parse_time,
     validate_checkout,
@@ -113,10 +114,10 @@ def _notice(provider: str, body: bytes) -> PaidNotice:
     if data.get("status") != "paid":
         raise InvalidNotification(f"The sandbox notification status is {data.get('status')!r}, not 'paid'.")
     order_no, transaction_id, amount = data.get("order_no"), data.get("transaction_id"), data.get("amount_fen")
-    if not isinstance(order_no, str) or not order_no or not isinstance(transaction_id, str) or not transaction_id:
-        raise InvalidNotification("The sandbox notification lacks order_no or transaction_id.")
+    if not isinstance(order_no, str) or not order_no:
+        raise InvalidNotification("The sandbox notification lacks order_no.")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidNotification("The sandbox notification amount_fen is not a positive whole number.")
-    return PaidNotice(provider=provider, order_no=order_no, transaction_id=transaction_id, amount_fen=amount,
-                      paid_at=parse_time(data.get("paid_at")))
+    return PaidNotice(provider=provider, order_no=order_no, transaction_id=check_transaction_id(transaction_id),
+                      amount_fen=amount, paid_at=parse_time(data.get("paid_at")))
 

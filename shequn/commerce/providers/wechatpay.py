@@ -8,6 +8,7 @@ HTTP goes through an injectable transport `(method, url, headers, body) -> (stat
 
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ from .base import (
     PaymentProviderError,
     RefundReceipt,
     check_fresh,
+    check_transaction_id,
     header_map,
     parse_time,
     validate_checkout,
@@ -41,6 +43,7 @@ DEFAULT_BASE_URL = "https://api.mch.weixin.qq.com"
 NOTIFY_PATH = "/api/v1/payments/wechat/notify"
 TIMEOUT_SECONDS = 10
 MAX_NOTIFICATION_BODY = 64 * 1024
+REFUND_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")
 REFUND_STATUS = {"SUCCESS": "succeeded", "PROCESSING": "processing"}
 
 
@@ -143,7 +146,7 @@ class WechatPayProvider:
 
     def checkout(self, *, order_no: str, amount_fen: int, description: str, payer_openid: str = "") -> Checkout:
         """Place a JSAPI order (JSAPI下单) and return the parameters for wx.requestPayment / WeixinJSBridge."""
-        validate_checkout(order_no, amount_fen, description)
+        description = validate_checkout(order_no, amount_fen, description)
         if not isinstance(payer_openid, str) or not payer_openid.strip():
             raise ValidationProblem("WeChat Pay needs the payer's openid (the member must open the page in WeChat).",
                                     type="payer-openid-required", field="payer_openid")
@@ -180,7 +183,9 @@ class WechatPayProvider:
     def refund(self, *, order_no: str, refund_no: str, amount_fen: int, total_fen: int,
                reason: str) -> RefundReceipt:
         """Apply for a refund (申请退款); money goes back to where the member paid from."""
-        validate_refund(order_no, refund_no, amount_fen, total_fen, reason)
+        reason = validate_refund(order_no, refund_no, amount_fen, total_fen, reason)
+        if not REFUND_NO_RE.match(refund_no):
+            raise ValidationProblem("WeChat Pay refund numbers are 1-64 letters, digits or _-|*@.", field="refund_no")
         payload: dict[str, Any] = {"out_trade_no": order_no, "out_refund_no": refund_no}
         if reason:
             payload["reason"] = reason
@@ -265,15 +270,15 @@ class WechatPayProvider:
     def _paid_notice(self, transaction: dict) -> PaidNotice:
         order_no, transaction_id = transaction.get("out_trade_no"), transaction.get("transaction_id")
         amount = transaction.get("amount")
-        if not isinstance(order_no, str) or not order_no or not isinstance(transaction_id, str) or not transaction_id:
-            raise InvalidNotification("The paid transaction lacks out_trade_no or transaction_id.")
+        if not isinstance(order_no, str) or not order_no:
+            raise InvalidNotification("The paid transaction lacks out_trade_no.")
         total = amount.get("total") if isinstance(amount, dict) else None
         if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
             raise InvalidNotification("The paid transaction has no positive amount.total.")
         if amount.get("currency", "CNY") != "CNY":
             raise InvalidNotification(f"The paid transaction is in {amount.get('currency')!r}, not CNY.")
-        return PaidNotice(provider=self.name, order_no=order_no, transaction_id=transaction_id, amount_fen=total,
-                          paid_at=parse_time(transaction.get("success_time")))
+        return PaidNotice(provider=self.name, order_no=order_no, transaction_id=check_transaction_id(transaction_id),
+                          amount_fen=total, paid_at=parse_time(transaction.get("success_time")))
 
 
 def _json_object(raw: bytes, what: str, error: type[Exception] = InvalidNotification) -> dict:

@@ -253,6 +253,7 @@ def test_refund_event_is_not_a_paid_notice(config, platform_key):
     {"amount": {"total": 100, "currency": "USD"}},
     {"amount": None},
     {"transaction_id": ""},
+    {"transaction_id": "4" * 65},
     {"out_trade_no": None},
     {"success_time": "2026-11-23 19:20:05"},
     {"success_time": "yesterday"},
@@ -375,6 +376,16 @@ def test_refund_request_and_status(config, merchant_key, platform_key, status, m
                  + call["body"] + b"\n")
 
 
+def test_long_description_and_reason_are_cut_to_wechat_limits(config, platform_key):
+    fake = FakeWechat(platform_key, answer={"prepay_id": "wx1", "refund_id": "5000", "status": "SUCCESS"})
+    provider = WechatPayProvider(config, transport=fake)
+    provider.checkout(order_no="SQ20261123000001", amount_fen=100, description="阳澄湖大闸蟹" * 30, payer_openid="o1")
+    provider.refund(order_no="SQ20261123000001", refund_no="R1", amount_fen=1, total_fen=2, reason="不想要了" * 50)
+    description = json.loads(fake.calls[0]["body"])["description"]
+    assert len(description.encode()) <= 127 and description.endswith("…")
+    assert len(json.loads(fake.calls[1]["body"])["reason"]) == 80
+
+
 @pytest.mark.parametrize("status", ["CLOSED", "ABNORMAL", None])
 def test_refund_not_accepted_is_an_error(config, platform_key, status):
     fake = FakeWechat(platform_key, answer={"refund_id": "5000", "status": status})
@@ -389,7 +400,8 @@ def test_refund_not_accepted_is_an_error(config, platform_key, status):
     ({"amount_fen": 1.5}, "amount_fen"),
     ({"refund_no": ""}, "refund_no"),
     ({"order_no": "SQ 1"}, "order_no"),
-    ({"reason": "太" * 81}, "reason"),
+    ({"refund_no": "退款1"}, "refund_no"),
+    ({"refund_no": "late-offline:SQ1"}, "refund_no"),
 ])
 def test_bad_refund_input_sends_nothing(config, platform_key, kwargs, field):
     fake = FakeWechat(platform_key, answer={"refund_id": "5000", "status": "SUCCESS"})
