@@ -88,3 +88,57 @@ def test_operator_creates_poll_and_activity_and_sees_check_in_qr(live_server, de
     timeline = page.locator("#timeline").inner_text()
     assert "创建活动" in timeline and "发起投票" in timeline and "李小雨 入群" in timeline
     page.screenshot(path=SHOTS / "group-detail.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_operator_routes_an_entry_code_by_tier_and_reads_the_group_story(live_server, desk_page, staff_user, store,
+                                                                         make_member):
+    from shequn.communities import services
+    from shequn.communities.attribution import attribute_order, attribute_refund
+    from shequn.communities.models import EntryCode
+    from shequn.core.actor import SYSTEM
+    from shequn.loyalty.program import ensure_default_tiers
+
+    ensure_default_tiers()
+    staff_user("community_operator", stores=["SH01"], username="qunyun")
+    admin = make_member(store=store, name="群主小王")
+    vip = services.create_group(SYSTEM, name="静安金卡群", store=store, admins=[admin])
+    everyone = services.create_group(SYSTEM, name="静安会员群", store=store, admins=[admin])
+    page, url = desk_page, live_server.url
+    log_in(page, url, "qunyun")
+    page.goto(f"{url}/console/entry-codes/")
+    form = page.locator("#create-code")
+    form.get_by_label("名称").fill("收银台")
+    form.get_by_label("分配方式").select_option("attributes")
+    form.get_by_label("第 1 个群").select_option(label="静安金卡群")
+    form.locator("[name=tier_0]").select_option("gold")
+    form.get_by_label("第 2 个群").select_option(label="静安会员群")
+    form.get_by_role("button", name="创建活码").click()
+    page.wait_for_url(f"{url}/console/entry-codes/")
+    code = EntryCode.objects.get()
+    assert code.routing == "attributes" and code.slots.get(group=vip).tier_code == "gold"
+    mum = make_member(store=store, name="李小雨")
+    assert services.join_via_code(SYSTEM, code.code, mum)[0].group_id == everyone.pk
+    page.reload()
+    page.screenshot(path=SHOTS / "entry-codes.png", full_page=True)
+    page.locator(f'[data-code="{code.code}"]').get_by_role("button", name="停用").click()
+    page.wait_for_url(f"{url}/console/entry-codes/")
+    assert "已停用" in page.locator(f'[data-code="{code.code}"]').inner_text()
+
+    post = services.publish_post(SYSTEM, everyone, kind="question", body="周末有亲子活动吗？")
+    services.reply_to_post(SYSTEM, post, body="有的，周六上午烘焙课。", staff_label="小林")
+    services.publish_post(SYSTEM, everyone, kind="link", title="团购说明", url="https://example.com/tuan")
+    services.create_red_packet(SYSTEM, everyone, total_fen=888, count=3, mode="random")
+    services.reply_to_post(SYSTEM, post, body="太好了", member=mum)
+    attribute_order(mum.pk, "SO1", 9900, timezone.now())
+    attribute_refund(mum.pk, "SO1", "RF1", 2000, timezone.now())
+    spammer = make_member(store=store, name="广告哥")
+    services.join_group(SYSTEM, everyone, spammer, accepted_rules_version=None)
+    services.remove_member(SYSTEM, everyone, spammer, reason="ads", note="发二维码")
+    page.goto(f"{url}/console/groups/{everyone.pk}/")
+    assert "广告哥 被移出：发广告" in page.locator("#timeline").inner_text()
+    assert "¥8.88" in page.locator("#costs [data-cost-total]").inner_text()
+    page.get_by_label("类型").first.select_option("link")
+    assert page.locator("#post_url").is_visible() and not page.locator("#post_product_ref").is_visible()
+    page.screenshot(path=SHOTS / "group-detail-story.png", full_page=True)
