@@ -170,7 +170,7 @@ def create_api_token(username: Annotated[str, typer.Option(help="Staff user (cre
 @app.command("check-ledgers")
 def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances to their ledger sum.")] = False,
                   ) -> None:
-    """Recompute every points balance and every red packet from their ledgers and report any drift."""
+    """Recompute every points balance, red packet, stock level and commission balance from their ledgers."""
     _setup()
     from shequn.loyalty.models import LoyaltyAccount
     from shequn.loyalty.services import check_ledgers as run_check
@@ -186,10 +186,20 @@ def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances
     for row in packet_drift:
         typer.echo(f"red packet {row['red_packet_id']}: total {row['total_fen']}, grabbed {row['grabbed_fen']}, "
                    f"remaining {row['remaining_fen']}, refunded {row['refunded_fen']}, group cost {row['cost_fen']}")
+    from shequn.core.ledger_checks import registered
+
+    other_drift = 0
+    for name, check in registered().items():
+        rows = check(fix)
+        other_drift += len(rows)
+        for row in rows:
+            typer.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
     if packet_drift:
         _fail(f"{len(packet_drift)} red packet(s) do not add up")
-    if drift:
-        _fail(f"{len(drift)} of {checked} balance(s) drifted" + (" (fixed)" if fix else ""))
+    if drift or other_drift:
+        parts = [f"{len(drift)} of {checked} balance(s) drifted"] if drift else []
+        parts += [f"{other_drift} stock or commission balance(s) drifted"] if other_drift else []
+        _fail("; ".join(parts) + (" (fixed)" if fix else ""))
     typer.echo(f"ok: {checked} balance(s) match their ledgers")
 
 
