@@ -176,7 +176,7 @@ def header_map(headers: Mapping[str, str]) -> dict[str, str]:
 
 def check_fresh(timestamp: str, error: type[Problem] = InvalidNotification) -> dt.datetime:
     """Parse a Unix-seconds timestamp header and refuse it outside the replay window."""
-    if not timestamp or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+    if not timestamp or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 10:
         raise error("The timestamp header is missing or not Unix seconds.")
     at = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
     if abs(clock.now() - at) > REPLAY_WINDOW:
