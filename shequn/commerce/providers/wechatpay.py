@@ -109,11 +109,14 @@ def load_config() -> WechatPayConfig:
     if not notify_url.startswith("https://") or "?" in notify_url:
         raise PaymentMethodUnavailable(f"WeChat Pay needs an https notify URL without a query, not {notify_url!r}: "
                                        "set SHEQUN_WECHATPAY_NOTIFY_URL or SHEQUN_PUBLIC_URL.")
+    base_url = (values["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/")
+    if not base_url.startswith("https://"):
+        raise PaymentMethodUnavailable(f"SHEQUN_WECHATPAY_BASE_URL must be https, not {base_url!r}.")
     return WechatPayConfig(
         mchid=str(values["MCHID"]), appid=str(values["APPID"]), merchant_serial_no=str(values["SERIAL_NO"]).upper(),
-        merchant_private_key_pem=values["PRIVATE_KEY"] or _read_pem(values["PRIVATE_KEY_FILE"], "private key"),
+        merchant_private_key_pem=_read_pem(values["PRIVATE_KEY"] or values["PRIVATE_KEY_FILE"], "private key"),
         apiv3_key=apiv3_key, platform_certs=_platform_certs(values["PLATFORM_CERTS"]), notify_url=notify_url,
-        base_url=(values["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/"),
+        base_url=base_url,
     )
 
 

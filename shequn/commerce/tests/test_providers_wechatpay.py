@@ -464,6 +464,9 @@ def test_configured_from_settings(no_wechat_env, settings, merchant_key, platfor
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("APIV3_KEY", "too-short", "32-character"),
     ("NOTIFY_URL", "http://shop.example.cn/notify", "https notify URL"),
+    ("NOTIFY_URL", "https://shop.example.cn/notify?x=1", "without a query"),
+    ("BASE_URL", "http://api.mch.weixin.qq.com", "must be https"),
+    ("PRIVATE_KEY", "/nonexistent/key.pem", "cannot be read"),
     ("PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----", "merchant private key"),
     ("PRIVATE_KEY_FILE", "/nonexistent/apiclient_key.pem", "cannot be read"),
     ("PLATFORM_CERTS", "no-equals-sign", "SERIAL=/path"),
