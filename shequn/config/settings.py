@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "shequn.loyalty",
     "shequn.communities",
     "shequn.commerce",
+    "shequn.commerce.teams",
+    "shequn.commerce.flash",
     "shequn.console",
     "shequn.h5",
 ]
