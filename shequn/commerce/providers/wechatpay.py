@@ -260,11 +260,12 @@ class WechatPayProvider:
         resource = envelope.get("resource")
         if not isinstance(resource, dict) or resource.get("algorithm") != "AEAD_AES_256_GCM":
             raise InvalidNotification("The notification has no AEAD_AES_256_GCM resource.")
-        parts = [resource.get(k) for k in ("nonce", "associated_data", "ciphertext")]
-        if not all(isinstance(p, str) for p in parts) or not parts[0] or not parts[2]:
+        nonce, associated_data, ciphertext = (resource.get(k) for k in ("nonce", "associated_data", "ciphertext"))
+        if not (isinstance(nonce, str) and isinstance(associated_data, str) and isinstance(ciphertext, str)
+                and nonce and ciphertext):
             raise InvalidNotification("The notification resource lacks nonce or ciphertext.")
         try:
-            plaintext = wxcrypto.decrypt_resource(self.config.apiv3_key, *parts)
+            plaintext = wxcrypto.decrypt_resource(self.config.apiv3_key, nonce, associated_data, ciphertext)
         except wxcrypto.DecryptError as exc:
             raise InvalidNotification("The notification resource cannot be decrypted: the APIv3 key differs from "
                                       "the one set in the merchant platform, or the message was altered.") from exc
@@ -275,7 +276,9 @@ class WechatPayProvider:
         amount = transaction.get("amount")
         if not isinstance(order_no, str) or not order_no:
             raise InvalidNotification("The paid transaction lacks out_trade_no.")
-        total = amount.get("total") if isinstance(amount, dict) else None
+        if not isinstance(amount, dict):
+            raise InvalidNotification("The paid transaction has no amount.")
+        total = amount.get("total")
         if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
             raise InvalidNotification("The paid transaction has no positive amount.total.")
         if amount.get("currency", "CNY") != "CNY":

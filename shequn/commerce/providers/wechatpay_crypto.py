@@ -52,6 +52,7 @@ def load_private_key(pem: str) -> rsa.RSAPrivateKey:
 @lru_cache(maxsize=32)
 def load_public_key(pem: str) -> rsa.RSAPublicKey:
     """A platform public key from a certificate PEM (平台证书) or a public key PEM (微信支付公钥)."""
+    key: object
     try:
         if "BEGIN CERTIFICATE" in pem:
             key = x509.load_pem_x509_certificate(pem.encode()).public_key()
