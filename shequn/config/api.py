@@ -128,5 +128,9 @@ def _register_routers() -> None:
     api.add_router("", api_activation.router)
     api.add_router("", api_health.router)
 
+    from shequn.commerce import api as commerce_api
+
+    api.add_router("", commerce_api.router)
+
 
 _register_routers()
