@@ -55,8 +55,11 @@ INSTALLED_APPS = [
     "shequn.loyalty",
     "shequn.communities",
     "shequn.commerce",
+    "shequn.commerce.referral",
     "shequn.commerce.teams",
     "shequn.commerce.flash",
+    "shequn.commerce.coupons",
+    "shequn.commerce.groupbuy",
     "shequn.console",
     "shequn.h5",
 ]

@@ -1,0 +1,106 @@
+"""Coupon reads: templates with their usage, a member's coupons, the cost report per campaign."""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from shequn.core.actor import Actor
+
+from .errors import CouponNotFound
+from .models import Coupon, CouponTemplate
+
+TABS = ("available", "used", "expired")
+
+
+def templates(*, status: str = "", campaign: str = "", q: str = "") -> QuerySet[CouponTemplate]:
+    qs = CouponTemplate.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    if campaign:
+        qs = qs.filter(campaign=campaign)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(campaign__icontains=q))
+    return qs
+
+
+def get_template(template_id: int) -> CouponTemplate:
+    template = CouponTemplate.objects.filter(pk=template_id).first() if 0 < template_id < 2**63 else None
+    if template is None:
+        raise CouponNotFound(f"No coupon template {template_id}.", type="coupon-template-not-found")
+    return template
+
+
+def claimable_template(template_id: int) -> CouponTemplate:
+    """A template a member may claim from a page: active and claimable (others look like they do not exist)."""
+    template = get_template(template_id)
+    if not template.claimable:
+        raise CouponNotFound(f"No coupon template {template_id}.", type="coupon-template-not-found")
+    return template
+
+
+def member_coupons(member, tab: str = "", now: dt.datetime | None = None) -> QuerySet[Coupon]:
+    """我的优惠券 by tab: available (usable now or held by an unpaid order), used, expired (incl. void)."""
+    now = now or timezone.now()
+    qs = Coupon.objects.select_related("template", "order").filter(member=member)
+    if tab == "available":
+        return qs.filter(Q(status=Coupon.Status.AVAILABLE, valid_until__gt=now) | Q(status=Coupon.Status.LOCKED)
+                         ).order_by("valid_until", "pk")
+    if tab == "used":
+        return qs.filter(status=Coupon.Status.USED).order_by("-used_at", "-pk")
+    if tab == "expired":
+        return qs.filter(Q(status__in=[Coupon.Status.EXPIRED, Coupon.Status.VOID])
+                         | Q(status=Coupon.Status.AVAILABLE, valid_until__lte=now)).order_by("-valid_until", "-pk")
+    return qs
+
+
+def get_member_coupon(member, coupon_id: int) -> Coupon:
+    coupon = member_coupons(member).filter(pk=coupon_id).first() if 0 < coupon_id < 2**63 else None
+    if coupon is None:
+        raise CouponNotFound(f"No coupon {coupon_id} for this member.")
+    return coupon
+
+
+def usage(template_ids=None, actor: Actor | None = None, since: dt.datetime | None = None,
+          until: dt.datetime | None = None) -> dict[int, dict]:
+    """Per template: coupons used with paid orders, their discount, and the orders' sales net of refunds.
+    Coupons given back by a cancel or a full refund are no longer used, so they drop out here."""
+    used = Coupon.objects.filter(status=Coupon.Status.USED)
+    if template_ids is not None:
+        used = used.filter(template_id__in=list(template_ids))
+    if actor is not None and actor.scoped:
+        used = used.filter(order__store_id__in=actor.store_ids)
+    if since:
+        used = used.filter(used_at__gte=since)
+    if until:
+        used = used.filter(used_at__lt=until)
+    rows = {r["template_id"]: {"used": r["used"], "discount_fen": r["discount"] or 0, "orders": r["orders"],
+                               "sales_fen": 0}
+            for r in used.values("template_id").annotate(used=Count("id"), discount=Sum("discount_fen"),
+                                                         orders=Count("order", distinct=True))}
+    seen = set()
+    for template_id, order_id, paid, refunded in used.values_list("template_id", "order_id", "order__paid_fen",
+                                                                  "order__refunded_fen"):
+        if (template_id, order_id) not in seen:
+            seen.add((template_id, order_id))
+            rows[template_id]["sales_fen"] += paid - refunded
+    return rows
+
+
+def cost_report(actor: Actor | None = None, *, campaign: str = "", since: dt.datetime | None = None,
+                until: dt.datetime | None = None) -> list[dict]:
+    """券成本: per campaign, its templates with issued / used / discount / orders / sales."""
+    qs = templates(campaign=campaign).order_by("campaign", "pk")
+    stats = usage([t.pk for t in qs], actor, since, until)
+    campaigns: dict[str, dict] = defaultdict(lambda: {"issued": 0, "used": 0, "discount_fen": 0, "orders": 0,
+                                                      "sales_fen": 0, "templates": []})
+    for template in qs:
+        row = {"template_id": template.pk, "name": template.name, "kind": template.kind,
+               "issued": template.issued_count,
+               **stats.get(template.pk, {"used": 0, "discount_fen": 0, "orders": 0, "sales_fen": 0})}
+        total = campaigns[template.campaign]
+        total["templates"].append(row)
+        for key in ("issued", "used", "discount_fen", "orders", "sales_fen"):
+            total[key] += row[key]
+    return [{"campaign": name, **values} for name, values in campaigns.items()]
