@@ -61,7 +61,7 @@ def sale_stats(sale: FlashSale) -> dict:
     agg = rows.aggregate(
         paid=Sum("quantity", filter=Q(order__status__in=PAID_STATUSES)),
         pending=Sum("quantity", filter=Q(order__status=Order.Status.PENDING_PAYMENT)),
-        cancelled=Sum("quantity", filter=Q(cancelled=True)),
+        given_back=Sum("quantity", filter=Q(cancelled=True)),
         buyers=Count("member", filter=Q(cancelled=False), distinct=True),
         orders=Count("id"))
     return {key: value or 0 for key, value in agg.items()}
@@ -72,11 +72,11 @@ def member_stats(sale: FlashSale, limit: int = 200) -> list[dict]:
     rows = (FlashOrder.objects.filter(sale=sale).values("member_id", "member__name", "member__member_no")
             .annotate(units=Sum("quantity", filter=Q(cancelled=False)),
                       paid=Sum("quantity", filter=Q(order__status__in=PAID_STATUSES)),
-                      orders=Count("id"), cancelled=Count("id", filter=Q(cancelled=True)))
+                      orders=Count("id"), given_back=Count("id", filter=Q(cancelled=True)))
             .order_by("-units", "member_id")[:limit])
     return [{"member_id": r["member_id"], "name": r["member__name"], "member_no": r["member__member_no"],
              "units": r["units"] or 0, "paid": r["paid"] or 0, "orders": r["orders"],
-             "cancelled": r["cancelled"]} for r in rows]
+             "cancelled": r["given_back"]} for r in rows]
 
 
 def member_units(sale: FlashSale, member) -> int:
