@@ -8,6 +8,7 @@ Rewards already released are not clawed back: the hold period is the after-sales
 
 import datetime as dt
 import ipaddress
+import logging
 import secrets
 import urllib.parse
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from shequn.commerce.models import Order
 from shequn.core import audit, outbox
 from shequn.core.actor import SYSTEM, Actor
+from shequn.core.errors import Problem
 from shequn.core.locks import serialize_on
 from shequn.core.permissions import require
 from shequn.loyalty import points as loyalty_points
@@ -36,6 +38,7 @@ from .models import Referral, ReferralCode, ReferralDevice, ReferralReward, Refe
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud or typed from a poster
 CODE_LENGTH = 8
 MANAGE = "commerce.campaigns"
+log = logging.getLogger("shequn.referral")
 Status = Referral.Status
 
 
@@ -89,9 +92,14 @@ def _check_reward(row: ReferralSettings) -> None:
         if not coupons_available():
             raise InvalidReferralSettings("Coupons are not available in this installation; reward with points.",
                                           field="reward_kind")
-        if not (row.referrer_coupon_template_id or row.referee_coupon_template_id):
+        ids = {row.referrer_coupon_template_id, row.referee_coupon_template_id} - {None}
+        if not ids:
             raise InvalidReferralSettings("Name the coupon template for at least one side.",
                                           field="referrer_coupon_template_id")
+        from shequn.commerce.coupons.models import CouponTemplate
+
+        if CouponTemplate.objects.filter(pk__in=ids).count() != len(ids):
+            raise InvalidReferralSettings("No coupon template with that id.", field="referrer_coupon_template_id")
     elif not (row.referrer_points or row.referee_points):
         raise InvalidReferralSettings("Give points to at least one side.", field="referrer_points")
 
@@ -308,9 +316,14 @@ def _reward(actor: Actor, referral: Referral, side: str, member_id: int, row: Re
         template_id = row.referrer_coupon_template_id if side == "referrer" else row.referee_coupon_template_id
         if not template_id:
             return None
-        coupon = _issue_coupon(actor, template_id, member_id, ref)
-        return ReferralReward.objects.create(referral=referral, side=side, member_id=member_id, kind="coupon",
-                                             coupon_id=getattr(coupon, "pk", None), ref=ref, created_at=at)
+        try:
+            coupon = _issue_coupon(actor, template_id, member_id, ref)
+        except Problem as problem:  # sold out or paused: the side gets its points instead, if any
+            log.warning("referral %s: coupon %s not issued (%s); points instead", referral.pk, template_id,
+                        problem.type)
+        else:
+            return ReferralReward.objects.create(referral=referral, side=side, member_id=member_id, kind="coupon",
+                                                 coupon_id=coupon.pk, ref=ref, created_at=at)
     amount = row.referrer_points if side == "referrer" else row.referee_points
     if not amount:
         return None

@@ -256,3 +256,32 @@ def test_settings_are_validated(system_actor):
     row = services.update_settings(system_actor, referrer_points=800, hold_days=3)
     assert (row.referrer_points, row.hold_days) == (800, 3)
     assert services.settings_row().referrer_points == 800
+
+
+def test_coupon_rewards_through_the_coupon_service(system_actor, pair, buy):
+    from shequn.commerce.coupons import services as coupons
+    from shequn.commerce.coupons.models import Coupon
+
+    referrer, referee = pair
+    gift = coupons.create_template(system_actor, name="邀请有礼 10 元券", kind="fixed", amount_fen=1000,
+                                   valid_days=30, claimable=False, campaign="裂变")
+    scarce = coupons.create_template(system_actor, name="新人券", kind="fixed", amount_fen=500, valid_days=30,
+                                     claimable=False, total_quantity=1, campaign="裂变")
+    coupons.issue(system_actor, scarce, referrer, "manual", "used-up")  # the only one is gone
+    services.update_settings(system_actor, reward_kind="coupon", referrer_coupon_template_id=gift.pk,
+                             referee_coupon_template_id=scarce.pk)
+    referral = _attribute(system_actor, referrer, referee)
+    buy(referee)
+    before = _points(referee)
+    assert services.release_due(now=timezone.now() + dt.timedelta(days=8)) == 1
+    rewards = {r.side: r for r in ReferralReward.objects.filter(referral=referral)}
+    coupon = Coupon.objects.get(pk=rewards["referrer"].coupon_id)
+    assert (coupon.member, coupon.source, coupon.template) == (referrer, "referral", gift)
+    assert rewards["referee"].kind == "points" and _points(referee) - before == 200  # sold out: points instead
+
+
+def test_coupon_settings_need_a_real_template(system_actor):
+    with pytest.raises(InvalidReferralSettings):
+        services.update_settings(system_actor, reward_kind="coupon", referrer_coupon_template_id=999999)
+    with pytest.raises(InvalidReferralSettings):
+        services.update_settings(system_actor, reward_kind="coupon")
