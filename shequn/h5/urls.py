@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_groups
+from . import views, views_groups, views_pay, views_shop
 
 app_name = "h5"
 urlpatterns = [
@@ -20,4 +20,14 @@ urlpatterns = [
     path("polls/<int:poll_id>/vote/", views_groups.vote, name="vote"),
     path("activities/<int:activity_id>/sign-up/", views_groups.sign_up, name="activity_sign_up"),
     path("activities/checkin/<str:token>/", views_groups.activity_check_in, name="activity_check_in"),
+    path("shop/", views_shop.shop, name="shop"),
+    path("shop/<int:product_id>/", views_shop.product, name="product"),
+    path("cart/", views_shop.cart_page, name="cart"),
+    path("cart/update/", views_shop.cart_update, name="cart_update"),
+    path("checkout/", views_shop.checkout, name="checkout"),
+    path("orders/", views_shop.my_orders, name="orders"),
+    path("orders/<str:order_no>/", views_shop.order_detail, name="order"),
+    path("orders/<str:order_no>/cancel/", views_shop.order_cancel, name="order_cancel"),
+    path("orders/<str:order_no>/pay/", views_pay.pay, name="order_pay"),
+    path("pay/sandbox/<str:order_no>/", views_pay.sandbox, name="pay_sandbox"),
 ]
