@@ -321,10 +321,14 @@ def _referrer(referrer_id: int | None) -> Member | None:
     return referrer
 
 
+def _out_of_scope() -> PermissionDenied:
+    return PermissionDenied("Store managers place orders at their own stores; give your store_code.",
+                            type="store-out-of-scope")
+
+
 def _check_scope(actor, order: Order) -> None:
     if actor.scoped and order.store_id not in actor.store_ids:
-        raise PermissionDenied("Store managers place orders at their own stores; give your store_code.",
-                               type="store-out-of-scope")
+        raise _out_of_scope()
 
 
 @router.post("/orders", response={201: OrderDetailOut}, summary="Place an order (reserves stock)")
@@ -335,6 +339,8 @@ def create_order(request, payload: OrderIn):
     member = get_member(actor, payload.member_id)
     store = store_by_code(actor, payload.store_code) if payload.store_code else None
     point = _pickup_point(actor, payload.pickup_point_id) if payload.pickup_point_id else None
+    if actor.scoped and store is None and point is None and payload.fulfilment == "delivery":
+        raise _out_of_scope()  # delivery without a store ships from the central warehouse
     order = orders.place_order(
         actor, member=member, items=[{"sku": i.sku.strip(), "quantity": i.quantity} for i in payload.items],
         fulfilment=payload.fulfilment, store=store, pickup_point=point, coupon_ids=payload.coupon_ids,
