@@ -132,5 +132,11 @@ def _register_routers() -> None:
 
     api.add_router("", commerce_api.router)
 
+    from shequn.commerce.flash import api as flash_api
+    from shequn.commerce.teams import api as teams_api
+
+    api.add_router("", teams_api.router)
+    api.add_router("", flash_api.router)
+
 
 _register_routers()

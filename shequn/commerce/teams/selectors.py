@@ -63,3 +63,10 @@ def seconds_left(team: Team, now: dt.datetime | None = None) -> int:
 def member_seat(team: Team, member) -> TeamSeat | None:
     return (team.seats.select_related("order").filter(member=member).order_by("-id").first()
             if member is not None else None)
+
+
+def share_path(team: Team) -> str:
+    """参团链接: the member page friends open to join (its QR code carries the same path)."""
+    from django.urls import reverse
+
+    return reverse("h5:team", kwargs={"code": team.code})
