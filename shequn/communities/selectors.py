@@ -178,13 +178,19 @@ TIMELINE_PAGE = 30
 TIMELINE_EVENT_KINDS = ("order", "refund")
 
 
-def group_timeline(group: Group, *, before: dt.datetime | None = None, limit: int = TIMELINE_PAGE) -> list[dict]:
+def group_timeline(group: Group, *, before: dt.datetime | None = None, skip: int = 0,
+                   limit: int = TIMELINE_PAGE) -> list[dict]:
     """The group's recent happenings, newest first: joins, leaves and removals (with reasons), posts and polls,
-    red packets, activities, attributed orders and refunds. Page on with `before` = the last item's `at`."""
+    red packets, activities, attributed orders and refunds.
+
+    Page on with `before` = the last item's `at` and `skip` = how many items of the page had exactly that
+    time (ties are ordered by kind and id, so none is lost or shown twice)."""
+    take = limit + skip
+
     def window(qs, field):
         if before is not None:
-            qs = qs.filter(**{f"{field}__lt": before})
-        return qs.order_by(f"-{field}", "-id")[:limit]
+            qs = qs.filter(**{f"{field}__lte": before})
+        return qs.order_by(f"-{field}", "-id")[:take]
 
     memberships = Membership.objects.filter(group=group).select_related("member", "invited_by", "entry_code")
     items = [{"at": m.joined_at, "kind": "join", "member": m.member, "obj": m}
@@ -201,5 +207,7 @@ def group_timeline(group: Group, *, before: dt.datetime | None = None, limit: in
     events = GroupEvent.objects.filter(group=group, kind__in=TIMELINE_EVENT_KINDS).select_related("member")
     items += [{"at": e.occurred_at, "kind": e.kind, "member": e.member, "obj": e}
               for e in window(events, "occurred_at")]
-    items.sort(key=lambda i: i["at"], reverse=True)
+    items.sort(key=lambda i: (i["at"], i["kind"], i["obj"].pk), reverse=True)
+    if before is not None:
+        items = items[skip:]
     return items[:limit]

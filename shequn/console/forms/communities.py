@@ -42,6 +42,10 @@ class RedPacketForm(forms.Form):
         return data
 
 
+def _group_label(group) -> str:
+    return f"{group.name}（{group.store.name}）"
+
+
 class EntryCodeForm(forms.Form):
     """A new entry code: its groups in order (one row each); with attribute routing a row may be limited
     to members of one store and/or tier. Blank rows are skipped."""
@@ -62,6 +66,7 @@ class EntryCodeForm(forms.Form):
             self.fields[f"tier_{i}"] = forms.ModelChoiceField(label=_("限等级"), queryset=tiers,
                                                               to_field_name="code", required=False)
             self.fields[f"group_{i}"].empty_label = _("（不用）")
+            self.fields[f"group_{i}"].label_from_instance = _group_label
             self.fields[f"store_{i}"].empty_label = _("任意门店")
             self.fields[f"tier_{i}"].empty_label = _("任意等级")
 

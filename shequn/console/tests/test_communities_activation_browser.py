@@ -64,7 +64,7 @@ def test_operator_creates_poll_and_activity_and_sees_check_in_qr(live_server, de
     form.get_by_label("地点 / 线上链接").fill("静安店二楼烘焙教室")
     form.get_by_role("button", name="创建活动").click()
     activity = Activity.objects.get(group=group)
-    page.wait_for_url(f"{url}/console/groups/activities/{activity.pk}/")
+    page.wait_for_url(f"{url}/console/groups/activities/{activity.pk}/#activity")
     assert activity.capacity == 12 and activity.store_id == store.pk and activity.location == "静安店二楼烘焙教室"
 
     services.sign_up(SYSTEM, activity, mums[0])
@@ -111,9 +111,9 @@ def test_operator_routes_an_entry_code_by_tier_and_reads_the_group_story(live_se
     form = page.locator("#create-code")
     form.get_by_label("名称").fill("收银台")
     form.get_by_label("分配方式").select_option("attributes")
-    form.get_by_label("第 1 个群").select_option(label="静安金卡群")
+    form.get_by_label("第 1 个群").select_option(label="静安金卡群（上海静安店）")
     form.locator("[name=tier_0]").select_option("gold")
-    form.get_by_label("第 2 个群").select_option(label="静安会员群")
+    form.get_by_label("第 2 个群").select_option(label="静安会员群（上海静安店）")
     form.get_by_role("button", name="创建活码").click()
     page.wait_for_url(f"{url}/console/entry-codes/")
     code = EntryCode.objects.get()

@@ -39,10 +39,11 @@ def test_operator_sends_red_packet_and_sees_it_grabbed(live_server, desk_page, s
 
     page.get_by_role("link", name="静安宝妈群").click()
     page.wait_for_url(f"{url}/console/groups/{group.pk}/")
-    page.get_by_label("总金额（元）").fill("8.88")
-    page.get_by_label("份数").fill("3")
-    page.get_by_label("类型").select_option("random")
-    page.get_by_role("button", name="发红包").click()
+    red_packet_form = page.locator("#red-packet-form")
+    red_packet_form.get_by_label("总金额（元）").fill("8.88")
+    red_packet_form.get_by_label("份数").fill("3")
+    red_packet_form.get_by_label("类型").select_option("random")
+    red_packet_form.get_by_role("button", name="发红包").click()
     page.wait_for_url(f"{url}/console/groups/{group.pk}/#red-packets")
     packet = RedPacket.objects.get(group=group)
     assert packet.total_fen == 888 and packet.count == 3

@@ -66,6 +66,7 @@ def test_text_post_now_and_scheduled_post_waits_until_due(owner, group):
 def test_bad_post_shows_a_readable_error_and_writes_nothing(owner, group, data, message):
     response = owner.post(f"/console/groups/{group.pk}/posts/", data)
     assert response.status_code == 422 and message in response.content.decode()
+    assert 'id="group-chart"' in response.content.decode()  # the whole page again, charts included
     assert not Post.objects.exists()
 
 
@@ -130,7 +131,7 @@ def activity_data(**over):
 def test_activity_created_with_check_in_qr_and_attendance(owner, group, make_member, store):
     response = owner.post(f"/console/groups/{group.pk}/activities/", activity_data())
     activity = Activity.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/console/groups/activities/{activity.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/console/groups/activities/{activity.pk}/#activity"
     assert (activity.group_id, activity.store_id, activity.capacity) == (group.pk, store.pk, 12)
     came, absent = make_member(store=store, name="到了的"), make_member(store=store, name="没来的")
     for m in (came, absent):
@@ -239,3 +240,21 @@ def test_analyst_sees_content_but_cannot_create(console_as, group):
     assert client.post(f"/console/groups/{group.pk}/posts/", {"kind": "text", "body": "x"}).status_code == 403
     assert client.post(f"/console/groups/{group.pk}/activities/", activity_data()).status_code == 403
     assert not Post.objects.exists() and not Activity.objects.exists()
+
+
+def test_timeline_pages_lose_nothing_when_many_things_happen_at_the_same_instant(owner, group, make_member, store):
+    from shequn.communities.models import Membership
+
+    moment = timezone.now() - dt.timedelta(hours=1)
+    mums = [make_member(store=store, name=f"团购妈妈{i:02d}") for i in range(65)]
+    Membership.objects.bulk_create(Membership(group=group, member=m, joined_at=moment) for m in mums)
+    seen, url = [], f"/console/groups/{group.pk}/timeline/"
+    page = owner.get(url, headers={"HX-Request": "true"}).content.decode()
+    while True:
+        seen += re.findall(r"(团购妈妈\d\d|群主小王) 入群", page)
+        more = re.search(r'hx-get="([^"]+)"', page)
+        if not more:
+            break
+        page = owner.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
+    assert len(seen) == 66 and len(set(seen)) == 66
+    assert owner.get(url + "?skip=-1").status_code == 422

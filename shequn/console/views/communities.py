@@ -105,7 +105,12 @@ WEEKDAYS = [gettext_lazy("周一"), gettext_lazy("周二"), gettext_lazy("周三
 @console_view("communities.view")
 def group_detail(request, group_id: int):
     group = selectors.get_group(request.actor, group_id)
-    context = _group_context(request, group)
+    return render(request, "console/communities/group_detail.html", _detail_context(request, group))
+
+
+def _detail_context(request, group, **forms) -> dict:
+    """Everything the group page shows; a form with errors is shown again inside the whole page."""
+    context = _group_context(request, group, **forms)
     days = 90 if request.GET.get("days") == "90" else 30
     series = metrics_series(group, days)
     heat = heatmap(group)
@@ -119,7 +124,7 @@ def group_detail(request, group_id: int):
                        for b in heat["best"]],
         "suggestions": suggestions_visible_to(request.actor).filter(group=group, status="pending")[:20],
     })
-    return render(request, "console/communities/group_detail.html", context)
+    return context
 
 
 @console_view("communities.manage")
@@ -154,7 +159,7 @@ def group_rules(request, group_id: int):
             messages.success(request, _("群规已更新为第 %(v)s 版。") % {"v": rules.version})
             return redirect("console:group_detail", group.pk)
     return render(request, "console/communities/group_detail.html",
-                  _group_context(request, group, rules_form=form), status=422 if form.errors else 200)
+                  _detail_context(request, group, rules_form=form), status=422 if form.errors else 200)
 
 
 @console_view("communities.view", write_permission="communities.manage")
@@ -173,7 +178,7 @@ def group_red_packet(request, group_id: int):
             messages.success(request, _("已发出红包 #%(id)s。") % {"id": packet.pk})
             return redirect(reverse("console:group_detail", args=[group.pk]) + "#red-packets")
     return render(request, "console/communities/group_detail.html",
-                  _group_context(request, group, red_packet_form=form), status=422 if form.errors else 200)
+                  _detail_context(request, group, red_packet_form=form), status=422 if form.errors else 200)
 
 
 def _membership_member(group, member_id: int) -> Member:

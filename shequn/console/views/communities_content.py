@@ -17,7 +17,7 @@ from shequn.core.errors import Problem, ValidationProblem
 from ..access import console_view
 from ..forms.communities_content import ActivityForm, PollForm, PostForm
 from ..problems import problem_text
-from .communities import _group_context
+from .communities import _detail_context
 from .communities_sections import timeline_page
 
 
@@ -26,7 +26,7 @@ def _back(group, anchor: str):
 
 
 def _invalid(request, group, **forms):
-    return render(request, "console/communities/group_detail.html", _group_context(request, group, **forms),
+    return render(request, "console/communities/group_detail.html", _detail_context(request, group, **forms),
                   status=422)
 
 
@@ -89,7 +89,8 @@ def group_activity(request, group_id: int):
             form.add_error(None, problem_text(problem))
         else:
             messages.success(request, _("已创建活动 %(title)s。") % {"title": activity.title})
-            return redirect("console:activity_detail", activity.pk)
+            # An explicit fragment: the browser would otherwise carry the form's #activities over.
+            return redirect(reverse("console:activity_detail", args=[activity.pk]) + "#activity")
     return _invalid(request, group, activity_form=form)
 
 
@@ -123,16 +124,16 @@ def activity_qr(request, activity_id: int):
 @console_view("communities.view")
 def group_timeline(request, group_id: int):
     group = selectors.get_group(request.actor, group_id)
-    raw = request.GET.get("before", "")
+    raw, raw_skip = request.GET.get("before", ""), request.GET.get("skip", "0")
     before = None
     if raw:
         try:
             before = parse_datetime(raw)
         except ValueError:
             before = None
-        if before is None or before.tzinfo is None:
-            raise ValidationProblem(_("时间线分页参数无效，请回到群页面重新加载。"), field="before")
-    context = {"group": group, **timeline_page(group, before)}
+    if (raw and (before is None or before.tzinfo is None)) or not raw_skip.isdigit() or int(raw_skip) > 10_000:
+        raise ValidationProblem(_("时间线分页参数无效，请回到群页面重新加载。"), field="before")
+    context = {"group": group, **timeline_page(group, before, int(raw_skip))}
     if request.headers.get("HX-Request"):
         return render(request, "console/communities/_timeline_items.html", context)
     return render(request, "console/communities/timeline.html", {**context, "nav": "groups"})

@@ -44,13 +44,18 @@ def cost_ledger(group) -> dict:
             "total": total, "count": rows.count()}
 
 
-def timeline_page(group, before=None) -> dict:
-    items = selectors.group_timeline(group, before=before)
+def timeline_page(group, before=None, skip: int = 0) -> dict:
+    items = selectors.group_timeline(group, before=before, skip=skip)
     for item in items:
         member = item["member"]
         item["who"] = (member.name or member.member_no) if member else ""
-    more = items[-1]["at"].isoformat() if len(items) == selectors.TIMELINE_PAGE else ""
-    return {"timeline": items, "timeline_more": more}
+    more, ties = "", 0
+    if len(items) == selectors.TIMELINE_PAGE:
+        last = items[-1]["at"]
+        more, ties = last.isoformat(), sum(1 for i in items if i["at"] == last)
+        if before is not None and last == before:
+            ties += skip  # the whole page shared the previous page's last time
+    return {"timeline": items, "timeline_more": more, "timeline_skip": ties}
 
 
 def content_context(group, forms: dict) -> dict:
