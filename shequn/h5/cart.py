@@ -41,8 +41,7 @@ def items(session) -> dict[str, int]:
 
 
 def _save(session, cart: dict[str, int]) -> None:
-    session[SESSION_KEY] = cart
-    session.modified = True
+    session[SESSION_KEY] = cart  # a new dict each time, so the session notices the change
 
 
 def _sellable(code: str) -> Sku:
