@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
+from .views import commerce, commerce_orders, commerce_reports
 
 app_name = "console"
 urlpatterns = [
@@ -37,6 +38,23 @@ urlpatterns = [
     path("groups/reports/", communities.violation_reports, name="violation_reports"),
     path("groups/reports/<int:report_id>/review/", communities.violation_report_review,
          name="violation_report_review"),
+    path("commerce/products/", commerce.product_list, name="commerce_products"),
+    path("commerce/products/new/", commerce.product_new, name="commerce_product_new"),
+    path("commerce/products/<int:product_id>/", commerce.product_detail, name="commerce_product"),
+    path("commerce/products/<int:product_id>/edit/", commerce.product_edit, name="commerce_product_edit"),
+    path("commerce/products/<int:product_id>/prices/", commerce.product_prices, name="commerce_product_prices"),
+    path("commerce/products/<int:product_id>/active/", commerce.product_active, name="commerce_product_active"),
+    path("commerce/products/<int:product_id>/stock/<str:kind>/", commerce.stock_move, name="commerce_stock_move"),
+    path("commerce/orders/", commerce_orders.order_list, name="commerce_orders"),
+    path("commerce/orders/<int:order_id>/", commerce_orders.order_detail, name="commerce_order"),
+    path("commerce/orders/<int:order_id>/pay/", commerce_orders.order_pay, name="commerce_order_pay"),
+    path("commerce/orders/<int:order_id>/cancel/", commerce_orders.order_cancel, name="commerce_order_cancel"),
+    path("commerce/orders/<int:order_id>/fulfil/", commerce_orders.order_fulfil, name="commerce_order_fulfil"),
+    path("commerce/orders/<int:order_id>/pickup/", commerce_orders.order_pickup, name="commerce_order_pickup"),
+    path("commerce/orders/<int:order_id>/refund/", commerce_orders.order_refund, name="commerce_order_refund"),
+    path("commerce/pickups/verify/", commerce_orders.pickup_verify, name="commerce_pickup_verify"),
+    path("commerce/hot-products/", commerce_reports.hot_products, name="commerce_hot_products"),
+    path("commerce/settings/", commerce.commerce_settings, name="commerce_settings"),
     path("audit/", audit.audit_log, name="audit"),
     path("staff/", staff.staff_page, name="staff"),
     path("staff/create/", staff.staff_create, name="staff_create"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_groups, views_pay, views_shop
+from . import views, views_flash, views_groups, views_pay, views_shop, views_teams
 
 app_name = "h5"
 urlpatterns = [
@@ -30,4 +30,10 @@ urlpatterns = [
     path("orders/<str:order_no>/cancel/", views_shop.order_cancel, name="order_cancel"),
     path("orders/<str:order_no>/pay/", views_pay.pay, name="order_pay"),
     path("pay/sandbox/<str:order_no>/", views_pay.sandbox, name="pay_sandbox"),
+    path("team-deals/", views_teams.deals, name="team_deals"),
+    path("team-deals/<int:deal_id>/", views_teams.deal, name="team_deal"),
+    path("team-deals/<int:deal_id>/open/", views_teams.open_team, name="team_open"),
+    path("team/<str:code>/", views_teams.team, name="team"),
+    path("flash/", views_flash.sales, name="flash_sales"),
+    path("flash/<int:sale_id>/", views_flash.sale, name="flash_sale"),
 ]
