@@ -119,7 +119,7 @@ def get_provider(name: str) -> PaymentProvider:
 
 def validate_checkout(order_no: str, amount_fen: int, description: str) -> str:
     """Check what every provider needs; returns the description cut to WeChat's 127 bytes."""
-    _check_order_no(order_no)
+    check_order_no(order_no)
     _check_amount(amount_fen, "amount_fen")
     if not isinstance(description, str) or not description.strip():
         raise ValidationProblem("description must name what is being paid for.", field="description")
@@ -128,7 +128,7 @@ def validate_checkout(order_no: str, amount_fen: int, description: str) -> str:
 
 def validate_refund(order_no: str, refund_no: str, amount_fen: int, total_fen: int, reason: str) -> str:
     """Check what every provider needs; returns the reason cut to WeChat's 80 characters."""
-    _check_order_no(order_no)
+    check_order_no(order_no)
     if not isinstance(refund_no, str) or not refund_no or len(refund_no) > 64 or not refund_no.isprintable() \
             or any(c.isspace() for c in refund_no):
         raise ValidationProblem("refund_no must be 1-64 characters without spaces.", field="refund_no")
@@ -151,7 +151,7 @@ def fit_bytes(text: str, limit: int) -> str:
     return raw[:limit - 3].decode(errors="ignore") + "…"  # "…" is 3 bytes; a split character is dropped
 
 
-def _check_order_no(order_no: str) -> None:
+def check_order_no(order_no: str) -> None:
     if not isinstance(order_no, str) or not ORDER_NO_RE.match(order_no):
         raise ValidationProblem("order_no must be 6-32 letters, digits or _-|*.", field="order_no")
 

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .base import (
     PaymentProviderError,
     RefundReceipt,
     check_fresh,
+    check_order_no,
     check_transaction_id,
     header_map,
     parse_time,
@@ -193,13 +195,53 @@ class WechatPayProvider:
         if reason:
             payload["reason"] = reason
         payload["amount"] = {"refund": amount_fen, "total": total_fen, "currency": "CNY"}
-        data = self.request("POST", "/v3/refund/domestic/refunds", payload)
+        return self._receipt(refund_no, self.request("POST", "/v3/refund/domestic/refunds", payload))
+
+    # --- beyond the contract: reconciling with WeChat Pay -----------------------------------------------
+
+    def query_payment(self, order_no: str) -> tuple[str, PaidNotice | None]:
+        """Query an order (查询订单): WeChat's trade_state and, when it is SUCCESS, the paid notice.
+
+        For an order whose notification never came, and before cancelling an unpaid order: USERPAYING
+        means the member is paying right now. An order WeChat never saw is ("ORDER_NOT_EXIST", None)."""
+        check_order_no(order_no)
+        try:
+            data = self.request("GET", f"/v3/pay/transactions/out-trade-no/{_quote(order_no)}"
+                                       f"?mchid={_quote(self.config.mchid)}")
+        except PaymentProviderError as exc:
+            if exc.extra.get("provider_code") == "ORDER_NOT_EXIST":
+                return "ORDER_NOT_EXIST", None
+            raise
+        state = data.get("trade_state")
+        if not isinstance(state, str) or data.get("out_trade_no") != order_no:
+            raise PaymentProviderError(f"WeChat Pay answered the query for {order_no} with another order or "
+                                       "without a trade_state.")
+        if state != "SUCCESS":
+            return state, None
+        try:
+            return state, self._paid_notice(data)
+        except InvalidNotification as exc:
+            raise PaymentProviderError(exc.detail) from exc
+
+    def close_order(self, order_no: str) -> None:
+        """Close an unpaid order (关闭订单): the member can no longer pay it. Close before cancelling."""
+        check_order_no(order_no)
+        self.request("POST", f"/v3/pay/transactions/out-trade-no/{_quote(order_no)}/close",
+                     {"mchid": self.config.mchid})
+
+    def refund_status(self, refund_no: str) -> RefundReceipt:
+        """Query a refund (查询单笔退款), to follow one that was "processing"."""
+        if not isinstance(refund_no, str) or not REFUND_NO_RE.match(refund_no):
+            raise ValidationProblem("WeChat Pay refund numbers are 1-64 letters, digits or _-|*@.", field="refund_no")
+        return self._receipt(refund_no, self.request("GET", f"/v3/refund/domestic/refunds/{_quote(refund_no)}"))
+
+    def _receipt(self, refund_no: str, data: dict) -> RefundReceipt:
         status = REFUND_STATUS.get(data.get("status", ""))
         refund_id = data.get("refund_id")
         if status is None or not isinstance(refund_id, str) or not refund_id:
             raise PaymentProviderError(f"WeChat Pay did not accept refund {refund_no}: status "
                                        f"{data.get('status')!r}; check it in the merchant platform.",
-                                       provider_status=data.get("status"))
+                                       refund_status=data.get("status"))
         return RefundReceipt(provider=self.name, refund_no=refund_no, provider_ref=refund_id, status=status)
 
     # --- HTTP -----------------------------------------------------------------------------------------
@@ -295,6 +337,10 @@ def _json_object(raw: bytes, what: str, error: type[Exception] = InvalidNotifica
     if not isinstance(data, dict):
         raise error(f"The WeChat Pay {what} is not a JSON object.")
     return data
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
 
 
 def _provider_error(status: int, headers: dict[str, str], body: bytes) -> PaymentProviderError:

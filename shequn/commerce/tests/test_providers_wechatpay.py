@@ -68,12 +68,12 @@ class FakeWechat:
     """Answers like api.mch.weixin.qq.com: records each request and signs its response with the platform key."""
 
     def __init__(self, platform_key, status=200, answer=None, sign=True):
-        self.platform_key, self.status, self.answer, self.sign = platform_key, status, answer or {}, sign
+        self.platform_key, self.status, self.answer, self.sign = platform_key, status, answer, sign
         self.calls = []
 
     def __call__(self, method, url, headers, body):
         self.calls.append({"method": method, "url": url, "headers": dict(headers), "body": body})
-        out = json.dumps(self.answer).encode()
+        out = json.dumps(self.answer).encode() if self.answer is not None else b""
         if not self.sign:
             return self.status, {"Request-ID": "req-1"}, out
         return self.status, signed_headers(self.platform_key, out), out
@@ -409,6 +409,75 @@ def test_bad_refund_input_sends_nothing(config, platform_key, kwargs, field):
     with pytest.raises(ValidationProblem) as err:
         WechatPayProvider(config, transport=fake).refund(**args)
     assert err.value.extra["field"] == field and fake.calls == []
+
+
+# --- reconciling: query, close, refund status ----------------------------------------------------------
+
+
+def _signed_get(call, merchant_key, path):
+    assert call["method"] == "GET" and call["body"] == b""
+    assert call["url"] == "https://api.mch.weixin.qq.com" + path
+    auth = AUTH_RE.match(call["headers"]["Authorization"])
+    _verify_with(merchant_key.public_key(), auth["signature"],
+                 f"GET\n{path}\n{auth['timestamp']}\n{auth['nonce']}\n\n".encode())
+
+
+def test_query_payment_of_a_paid_order(config, merchant_key, platform_key):
+    fake = FakeWechat(platform_key, answer=transaction())
+    state, notice = WechatPayProvider(config, transport=fake).query_payment("SQ20261123000001")
+    assert state == "SUCCESS"
+    assert (notice.order_no, notice.transaction_id, notice.amount_fen) == (
+        "SQ20261123000001", "4200002026112312345678901234", 12345)
+    _signed_get(fake.calls[0], merchant_key, "/v3/pay/transactions/out-trade-no/SQ20261123000001?mchid=1230000109")
+
+
+@pytest.mark.parametrize("state", ["NOTPAY", "USERPAYING", "CLOSED", "REFUND"])
+def test_query_payment_of_an_unpaid_order(config, platform_key, state):
+    fake = FakeWechat(platform_key, answer=transaction(trade_state=state))
+    assert WechatPayProvider(config, transport=fake).query_payment("SQ20261123000001") == (state, None)
+
+
+def test_query_payment_of_an_order_wechat_never_saw(config, platform_key):
+    fake = FakeWechat(platform_key, status=404, answer={"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+    assert WechatPayProvider(config, transport=fake).query_payment("SQ20261123000001") == ("ORDER_NOT_EXIST", None)
+
+
+@pytest.mark.parametrize("answer", [transaction(out_trade_no="SQ20261123000999"), transaction(trade_state=None),
+                                    transaction(amount={"total": -1, "currency": "CNY"})])
+def test_query_payment_with_an_answer_that_does_not_fit(config, platform_key, answer):
+    with pytest.raises(PaymentProviderError):
+        WechatPayProvider(config, transport=FakeWechat(platform_key, answer=answer)).query_payment("SQ20261123000001")
+
+
+def test_close_order(config, merchant_key, platform_key):
+    fake = FakeWechat(platform_key, status=204)
+    assert WechatPayProvider(config, transport=fake).close_order("SQ20261123000001") is None
+    (call,) = fake.calls
+    assert call["url"] == "https://api.mch.weixin.qq.com/v3/pay/transactions/out-trade-no/SQ20261123000001/close"
+    assert json.loads(call["body"]) == {"mchid": MCHID}
+    closed = FakeWechat(platform_key, status=400, answer={"code": "ORDERPAID", "message": "订单已支付"})
+    with pytest.raises(PaymentProviderError, match="ORDERPAID"):
+        WechatPayProvider(config, transport=closed).close_order("SQ20261123000001")
+
+
+@pytest.mark.parametrize(("status", "mapped"), [("SUCCESS", "succeeded"), ("PROCESSING", "processing"),
+                                                ("ABNORMAL", None)])
+def test_refund_status(config, merchant_key, platform_key, status, mapped):
+    fake = FakeWechat(platform_key, answer={"refund_id": "50000000382019052709732678859", "status": status})
+    provider = WechatPayProvider(config, transport=fake)
+    if mapped is None:
+        with pytest.raises(PaymentProviderError) as err:
+            provider.refund_status("RF20261123000001")
+        assert err.value.extra["refund_status"] == "ABNORMAL"
+    else:
+        assert provider.refund_status("RF20261123000001").status == mapped
+    _signed_get(fake.calls[0], merchant_key, "/v3/refund/domestic/refunds/RF20261123000001")
+
+
+def test_path_characters_are_escaped_and_signed_as_sent(config, merchant_key, platform_key):
+    fake = FakeWechat(platform_key, answer={"refund_id": "5000", "status": "SUCCESS"})
+    WechatPayProvider(config, transport=fake).refund_status("RF|1*@")
+    _signed_get(fake.calls[0], merchant_key, "/v3/refund/domestic/refunds/RF%7C1%2A%40")
 
 
 # --- configuration and the default transport ------------------------------------------------------------
