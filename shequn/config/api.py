@@ -138,5 +138,9 @@ def _register_routers() -> None:
     api.add_router("", teams_api.router)
     api.add_router("", flash_api.router)
 
+    from shequn.commerce.referral import api as referral_api
+
+    api.add_router("", referral_api.router)
+
 
 _register_routers()
