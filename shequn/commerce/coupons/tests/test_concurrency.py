@@ -1,0 +1,95 @@
+"""PostgreSQL, real threads and connections: claims never exceed a template's stock or a member's limit, and
+one coupon is never used by two orders."""
+
+import pytest
+from django.utils import timezone
+
+from shequn.commerce import orders
+from shequn.commerce.coupons import services
+from shequn.commerce.coupons.errors import CouponLimitReached, CouponNotApplicable, CouponSoldOut
+from shequn.commerce.coupons.models import Coupon, CouponHolding, CouponTemplate
+from shequn.commerce.models import Order, StockLevel
+from shequn.core.tests.threads import run_together
+from shequn.members.models import Member
+from shequn.members.services import next_member_numbers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 30  # PostgreSQL allows 100 connections shared by everybody
+
+
+def _members(store, n):
+    return list(Member.objects.bulk_create(
+        Member(member_no=no, name=f"领券会员{i}", home_store=store, external_id=f"coupon-{i}", joined_at=timezone.now())
+        for i, no in enumerate(next_member_numbers(n))))
+
+
+def _each_worker(items, fn):
+    def share(worker: int) -> list:
+        results = []
+        for item in items[worker::WORKERS]:
+            try:
+                results.append(fn(item))
+            except Exception as exc:  # collected for the test to inspect
+                results.append(exc)
+        return results
+
+    per_worker = run_together(WORKERS, share, timeout=120)
+    crashed = [r for r in per_worker if isinstance(r, BaseException)]
+    assert not crashed, crashed[:3]
+    return [r for results in per_worker for r in results]
+
+
+def test_100_claims_of_a_30_coupon_template(system_actor, store):
+    template = services.create_template(system_actor, name="限量30张", kind="fixed", amount_fen=500, valid_days=7,
+                                        total_quantity=30)
+    members = _members(store, 100)
+
+    results = _each_worker(members, lambda m: services.claim(system_actor, template.pk, m))
+
+    issued = [r for r in results if isinstance(r, Coupon)]
+    sold_out = [r for r in results if isinstance(r, CouponSoldOut)]
+    assert len(issued) == 30 and len(sold_out) == 70, [r for r in results if not isinstance(r, (Coupon,
+                                                                                               CouponSoldOut))][:3]
+    template.refresh_from_db()
+    assert (template.remaining, template.issued_count) == (0, 30)
+    assert Coupon.objects.filter(template=template).count() == 30
+    assert Coupon.objects.filter(template=template).values("member").distinct().count() == 30
+
+
+def test_one_member_claiming_in_20_threads_gets_one(system_actor, member):
+    template = services.create_template(system_actor, name="每人限1张", kind="fixed", amount_fen=500, valid_days=7,
+                                        per_member_limit=1)
+
+    results = run_together(20, lambda _: services.claim(system_actor, template.pk, member), timeout=60)
+
+    assert sum(isinstance(r, Coupon) for r in results) == 1
+    assert sum(isinstance(r, CouponLimitReached) for r in results) == 19, results
+    assert Coupon.objects.filter(template=template, member=member).count() == 1
+    assert CouponHolding.objects.get(template=template, member=member).issued == 1
+    assert CouponTemplate.objects.get(pk=template.pk).issued_count == 1
+
+
+def test_two_orders_racing_for_one_coupon(system_actor, member, store, make_sku):
+    sku = make_sku("RACE-1", 5000, quantity=20)
+    template = services.create_template(system_actor, name="立减10", kind="fixed", amount_fen=1000, valid_days=7)
+    coupon = services.claim(system_actor, template, member)
+
+    def place(_):
+        return orders.place_order(system_actor, member=member, items=[{"sku": sku.code, "quantity": 1}],
+                                  fulfilment="pickup", store=store, coupon_ids=[coupon.pk])
+
+    for _ in range(3):  # a few rounds: the race is real each time
+        results = run_together(8, place, timeout=60)
+        placed = [r for r in results if isinstance(r, Order)]
+        refused = [r for r in results if isinstance(r, CouponNotApplicable)]
+        assert len(placed) == 1 and len(refused) == 7, results
+        coupon.refresh_from_db()
+        assert coupon.status == "locked" and coupon.order_id == placed[0].pk
+        assert Order.objects.get(pk=placed[0].pk).coupon_discount_fen == 1000
+        orders.cancel_order(system_actor, placed[0])  # the coupon comes back for the next round
+        coupon.refresh_from_db()
+        assert coupon.status == "available"
+    level = StockLevel.objects.get(sku=sku, store=store)
+    assert (level.on_hand, level.reserved) == (20, 0)
+    assert Order.objects.filter(coupons__isnull=False).count() == 0
