@@ -1,13 +1,18 @@
 """购物车: the member's cart, kept in the session as {sku code: quantity}, and its quote.
 
-The quote runs the order core's own pricing steps (member/tier price → points as cash → delivery fee)
-so the checkout page shows exactly the breakdown `orders.place_order` will fix on the order."""
+The quote runs the order core's own pricing steps (member/tier price → coupons → points as cash →
+delivery fee) so the checkout page shows exactly the breakdown `orders.place_order` will fix on the order."""
 
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from shequn.commerce import orders, pricing
+from shequn.commerce.coupons import engine as coupon_engine
+from shequn.commerce.coupons import redemption
+from shequn.commerce.coupons.errors import CouponNotApplicable
+from shequn.commerce.coupons.models import Coupon
+from shequn.commerce.coupons.selectors import member_coupons
 from shequn.commerce.models import Order, Sku
 from shequn.core.errors import ValidationProblem
 from shequn.loyalty.models import LoyaltyAccount
@@ -15,6 +20,7 @@ from shequn.loyalty.models import LoyaltyAccount
 SESSION_KEY = "shop_cart"
 MAX_LINES = 20
 MAX_QUANTITY = 99
+COUPONS_SHOWN = 30
 
 
 class InvalidCart(ValidationProblem):
@@ -108,14 +114,29 @@ class QuoteLine:
 
 
 @dataclass
+class CouponOffer:
+    """One of my coupons at checkout: what it is, and what it alone would take off this cart."""
+
+    coupon: Coupon
+    rule: str
+    alone_fen: int  # 0: does not apply to this cart
+    why_not: str = ""
+    chosen: bool = False
+
+
+@dataclass
 class Quote:
-    """The order as it would be placed now: 商品金额 − 会员优惠 − 积分抵扣 + 运费 = 应付."""
+    """The order as it would be placed now: 商品金额 − 会员优惠 − 优惠券 − 积分抵扣 + 运费 = 应付."""
 
     lines: list[QuoteLine]
     unavailable: list[str] = field(default_factory=list)  # SKU codes no longer on sale
     tier_code: str = ""
     subtotal_fen: int = 0
     member_discount_fen: int = 0
+    coupons: list[CouponOffer] = field(default_factory=list)
+    coupon_ids: list[int] = field(default_factory=list)  # the coupons this quote (and the order) uses
+    coupon_discount_fen: int = 0
+    coupon_error: str = ""
     points_balance: int = 0
     points_max: int = 0  # what this order could take
     points_max_fen: int = 0
@@ -139,9 +160,42 @@ def skus_for(codes) -> dict[str, Sku]:
             .prefetch_related("tier_prices").filter(code__in=list(codes))}
 
 
+def _offers(member, priced) -> list[CouponOffer]:
+    offers = []
+    for coupon in member_coupons(member, "available").filter(status=Coupon.Status.AVAILABLE)[:COUPONS_SHOWN]:
+        terms = redemption.terms_of(coupon)
+        try:
+            alone = sum(d.amount_fen for d in redemption.preview(member, [coupon.pk], priced))
+        except CouponNotApplicable as problem:
+            offers.append(CouponOffer(coupon, coupon_engine.describe(terms), 0, problem.detail))
+        else:
+            offers.append(CouponOffer(coupon, coupon_engine.describe(terms), alone))
+    return offers
+
+
+def _apply_coupons(result: "Quote", member, priced, coupon_ids) -> None:
+    """The chosen coupons (None: the best set for this cart, as a first suggestion)."""
+    result.coupons = _offers(member, priced)
+    if coupon_ids is None:
+        chosen, discounts = redemption.best_for(member, priced)
+        ids = [c.pk for c in chosen]
+    else:
+        offered = {o.coupon.pk for o in result.coupons}
+        ids = [i for i in dict.fromkeys(coupon_ids) if i in offered]
+        try:
+            discounts = redemption.preview(member, ids, priced)
+        except CouponNotApplicable as problem:
+            result.coupon_error, ids, discounts = problem.detail, [], []
+    result.coupon_ids = ids
+    result.coupon_discount_fen = sum(d.amount_fen for d in discounts)
+    for offer in result.coupons:
+        offer.chosen = offer.coupon.pk in ids
+
+
 def quote(member, cart: dict[str, int], *, fulfilment: str = Order.Fulfilment.PICKUP,
-          use_points: bool = False) -> Quote:
-    """Price the cart for this member; with use_points, as many points as the order may take."""
+          use_points: bool = False, coupon_ids: list[int] | None = None) -> Quote:
+    """Price the cart for this member: the given coupons (None: the best ones), and with use_points as
+    many points as the order may take."""
     found = skus_for(cart)
     on_sale = {code: qty for code, qty in cart.items()
                if code in found and found[code].is_active and found[code].product.is_active}
@@ -154,15 +208,17 @@ def quote(member, cart: dict[str, int], *, fulfilment: str = Order.Fulfilment.PI
     result.subtotal_fen = sum(line.list_total_fen for line in result.lines)
     goods = sum(line.total_fen for line in result.lines)
     result.member_discount_fen = result.subtotal_fen - goods
+    _apply_coupons(result, member, priced, coupon_ids)
+    payable = goods - result.coupon_discount_fen
     settings = pricing.settings_row()
     account = LoyaltyAccount.objects.filter(member_id=member.pk).only("points_balance").first()
     result.points_balance = account.points_balance if account else 0
-    result.points_max, result.points_max_fen = pricing.points_offset(result.points_balance, goods,
+    result.points_max, result.points_max_fen = pricing.points_offset(result.points_balance, payable,
                                                                      result.points_balance, settings)
     if use_points:
         result.points_used, result.points_offset_fen = result.points_max, result.points_max_fen
     if fulfilment == Order.Fulfilment.DELIVERY:
-        result.delivery_fee_fen = pricing.delivery_fee(goods, settings)
+        result.delivery_fee_fen = pricing.delivery_fee(payable, settings)
     result.free_delivery_from_fen = settings.free_delivery_from_fen
-    result.total_fen = goods - result.points_offset_fen + result.delivery_fee_fen
+    result.total_fen = payable - result.points_offset_fen + result.delivery_fee_fen
     return result

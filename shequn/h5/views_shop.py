@@ -173,7 +173,7 @@ def product(request, product_id: int):
 @member_required
 def cart_page(request):
     """购物车: quantities, member prices, and the way to checkout."""
-    quote = cart.quote(request.member, cart.items(request.session))
+    quote = cart.quote(request.member, cart.items(request.session), coupon_ids=[])
     stock = _available(line.sku.pk for line in quote.lines)
     rows = [{"line": line, "available": stock.get(line.sku.pk, 0)} for line in quote.lines]
     return render(request, "h5/shop/cart.html", {
@@ -214,7 +214,11 @@ def _checkout_form(request, stores: list[Store]) -> dict:
     by_code = {s.code: s for s in stores}
     home = _pickup_store(request.member)
     store = by_code.get(data.get("store") or "") or (home if home and home.code in by_code else None)
+    coupon_ids = None  # first visit: the best coupons for the cart are suggested
+    if data.get("coupons_chosen"):
+        coupon_ids = [int(v) for v in data.getlist("coupon") if v.isascii() and v.isdigit() and len(v) < 19]
     return {"fulfilment": fulfilment, "store": store, "use_points": data.get("use_points") == "1",
+            "coupon_ids": coupon_ids,
             "address": (data.get("address") or "").strip()[:200], "note": (data.get("note") or "").strip()[:200]}
 
 
@@ -232,7 +236,6 @@ def order_problem_text(problem: Problem, names: dict[str, str] | None = None) ->
         "not-on-sale": _("「%(name)s」已下架，请从购物车删除后再提交。") % {"name": name},
         "unknown-sku": _("购物车里有已下架的商品，请删除后再提交。"),
         "insufficient-points": _("积分余额已变化，请重新确认积分抵扣。"),
-        "coupon-not-applicable": _("优惠券不适用于这个订单。"),
         "order-state": _("订单状态已变化，请刷新后查看。"),
         "order-not-found": _("没有找到这个订单。"),
     }
@@ -240,9 +243,15 @@ def order_problem_text(problem: Problem, names: dict[str, str] | None = None) ->
         return texts[problem.type]
     if problem.type == "checkout-incomplete":
         return problem.detail
+    if problem.type == "coupon-not-applicable":  # the coupon rules word their refusals for members
+        return problem.detail if _has_chinese(problem.detail) else _("优惠券不适用于这个订单，请重新选择。")
     if problem.extra.get("field") == "store_code":
         return _("请选择自提门店。")
     return _("下单失败：%(detail)s") % {"detail": problem.detail}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _place(request, form: dict, quote: cart.Quote) -> Order:
@@ -254,8 +263,8 @@ def _place(request, form: dict, quote: cart.Quote) -> Order:
         actor_for(request), member=request.member,
         items=[{"sku": line.sku.code, "quantity": line.quantity} for line in quote.lines],
         fulfilment=form["fulfilment"], store=form["store"] if form["fulfilment"] == "pickup" else None,
-        points=quote.points_used, address=form["address"] if form["fulfilment"] == "delivery" else "",
-        note=form["note"], referrer=_referrer(request))
+        coupon_ids=quote.coupon_ids, points=quote.points_used, note=form["note"], referrer=_referrer(request),
+        address=form["address"] if form["fulfilment"] == "delivery" else "")
 
 
 def _after_placed(order: Order):
@@ -271,7 +280,8 @@ def checkout(request):
     stores = list(Store.objects.filter(kind=Store.Kind.STORE, is_active=True).order_by("code"))
     form = _checkout_form(request, stores)
     items = cart.items(request.session)
-    quote = cart.quote(request.member, items, fulfilment=form["fulfilment"], use_points=form["use_points"])
+    quote = cart.quote(request.member, items, fulfilment=form["fulfilment"], use_points=form["use_points"],
+                       coupon_ids=form["coupon_ids"])
     error, status = None, 200
     if request.method == "POST" and request.POST.get("action") == "place":
         token = request.POST.get("token", "")
@@ -284,6 +294,8 @@ def checkout(request):
             error, status = _("购物车里有已下架的商品，请删除后再提交。"), 409
         elif not quote.lines:
             error, status = _("购物车是空的。"), 400
+        elif quote.coupon_error:
+            error, status = quote.coupon_error, 422
         else:
             try:
                 order = _place(request, form, quote)
