@@ -24,9 +24,12 @@ BEST_OF_STACKABLE = 8  # best_for tries every subset of the 8 most valuable stac
 
 
 def terms_of(coupon: Coupon) -> engine.CouponTerms:
-    t: CouponTemplate = coupon.template
+    return template_terms(coupon.template, coupon.pk)
+
+
+def template_terms(t: CouponTemplate, coupon_id: int = 0) -> engine.CouponTerms:
     return engine.CouponTerms(
-        coupon_id=coupon.pk, template_id=t.pk, name=t.name, kind=t.kind, amount_fen=t.amount_fen, percent=t.percent,
+        coupon_id=coupon_id, template_id=t.pk, name=t.name, kind=t.kind, amount_fen=t.amount_fen, percent=t.percent,
         max_discount_fen=t.max_discount_fen, threshold_fen=t.threshold_fen, min_spend_fen=t.min_spend_fen,
         free_sku_code=t.free_sku_code, stackable=t.stackable,
         category_ids=frozenset(t.scope_category_ids) if t.scope == CouponTemplate.Scope.CATEGORIES else None,
@@ -88,6 +91,14 @@ def redeem_for_order(actor: Actor, *, order: Order, member, coupon_ids, lines: l
     audit.record(actor, "coupons.redeemed", order, store_id=order.store_id,
                  after={"coupons": [[int(d.ref), d.amount_fen] for d in discounts]})
     return discounts
+
+
+def lines_for(member, items) -> list[PricedLine]:
+    """Priced lines of a cart exactly as the order core would price them (for previews and quotes)."""
+    from .. import orders
+
+    cleaned = orders._clean_items(items)
+    return orders.price_lines(member.pk, cleaned, orders._skus(cleaned))[1]
 
 
 def _available_for(member) -> list[Coupon]:

@@ -104,3 +104,34 @@ def cost_report(actor: Actor | None = None, *, campaign: str = "", since: dt.dat
         for key in ("issued", "used", "discount_fen", "orders", "sales_fen"):
             total[key] += row[key]
     return [{"campaign": name, **values} for name, values in campaigns.items()]
+
+
+def members_for_grant(actor: Actor, *, member_ids=(), member_nos=(), tag: str = "", tier: str = "",
+                      limit: int = 10_000) -> list:
+    """The members a grant goes to, within the actor's stores: listed ids or numbers, or everyone with a tag
+    or of a tier. Unknown ids or numbers are refused by name so an operator can fix the list."""
+    from shequn.members.selectors import members_visible_to
+
+    from .errors import InvalidCouponTemplate
+
+    visible = members_visible_to(actor).filter(is_active=True)
+    chosen: dict[int, object] = {}
+    if member_ids or member_nos:
+        nos = [str(n).strip() for n in member_nos if str(n).strip()]
+        found = list(visible.filter(Q(pk__in=[i for i in member_ids if 0 < i < 2**63]) | Q(member_no__in=nos)))
+        missing = ([str(i) for i in member_ids if i not in {m.pk for m in found}]
+                   + [n for n in nos if n not in {m.member_no for m in found}])
+        if missing:
+            raise InvalidCouponTemplate(f"Unknown members: {', '.join(missing[:20])}.", type="unknown-members",
+                                        field="members", missing=missing[:100])
+        chosen.update((m.pk, m) for m in found)
+    if tag:
+        chosen.update((m.pk, m) for m in visible.filter(tags__name=tag))
+    if tier:
+        chosen.update((m.pk, m) for m in visible.filter(loyalty__tier__code=tier))
+    if not chosen:
+        raise InvalidCouponTemplate("Nobody to grant to: give member numbers, a tag or a tier with members.",
+                                    type="no-members", field="members")
+    if len(chosen) > limit:
+        raise InvalidCouponTemplate(f"At most {limit} members in one grant; split it.", field="members")
+    return [chosen[k] for k in sorted(chosen)]
