@@ -142,5 +142,9 @@ def _register_routers() -> None:
 
     api.add_router("", referral_api.router)
 
+    from shequn.commerce.coupons import api as coupons_api
+
+    api.add_router("", coupons_api.router)
+
 
 _register_routers()
