@@ -146,5 +146,9 @@ def _register_routers() -> None:
 
     api.add_router("", coupons_api.router)
 
+    from shequn.commerce.groupbuy import api as groupbuy_api
+
+    api.add_router("", groupbuy_api.router)
+
 
 _register_routers()
