@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
 from .views import commerce, commerce_orders, commerce_reports
+from .views import commerce_flash, commerce_teams
 
 app_name = "console"
 urlpatterns = [
@@ -55,6 +56,14 @@ urlpatterns = [
     path("commerce/pickups/verify/", commerce_orders.pickup_verify, name="commerce_pickup_verify"),
     path("commerce/hot-products/", commerce_reports.hot_products, name="commerce_hot_products"),
     path("commerce/settings/", commerce.commerce_settings, name="commerce_settings"),
+    path("commerce/teams/", commerce_teams.deal_list, name="commerce_teams"),
+    path("commerce/teams/expire/", commerce_teams.expire_now, name="commerce_teams_expire"),
+    path("commerce/teams/<int:deal_id>/", commerce_teams.deal_detail, name="commerce_team_deal"),
+    path("commerce/teams/<int:deal_id>/status/", commerce_teams.deal_status, name="commerce_team_deal_status"),
+    path("commerce/flash/", commerce_flash.sale_list, name="commerce_flash"),
+    path("commerce/flash/<int:sale_id>/", commerce_flash.sale_detail, name="commerce_flash_sale"),
+    path("commerce/flash/<int:sale_id>/live/", commerce_flash.sale_live, name="commerce_flash_live"),
+    path("commerce/flash/<int:sale_id>/cancel/", commerce_flash.sale_cancel, name="commerce_flash_cancel"),
     path("audit/", audit.audit_log, name="audit"),
     path("staff/", staff.staff_page, name="staff"),
     path("staff/create/", staff.staff_create, name="staff_create"),

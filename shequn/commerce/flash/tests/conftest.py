@@ -32,3 +32,20 @@ def make_sale(system_actor, store, flash_sku):
 @pytest.fixture
 def sale(make_sale):
     return make_sale()
+
+
+@pytest.fixture
+def console_as(db):
+    """A console client logged in as a staff user of the given role."""
+    from django.test import Client
+
+    from shequn.accounts.staff import ensure_staff
+    from shequn.core.actor import SYSTEM
+
+    def make(role="owner", stores=None, username=None):
+        user, _ = ensure_staff(SYSTEM, username or f"{role}_console", role=role, store_codes=stores,
+                               password="correct-horse-42", display_name=f"{role} 测试")
+        client = Client()
+        client.force_login(user)
+        return client
+    return make

@@ -37,3 +37,20 @@ def deal(make_deal):
 @pytest.fixture
 def members(make_member, store):
     return [make_member(store=store, name=f"拼团会员{i}") for i in range(6)]
+
+
+@pytest.fixture
+def console_as(db):
+    """A console client logged in as a staff user of the given role."""
+    from django.test import Client
+
+    from shequn.accounts.staff import ensure_staff
+    from shequn.core.actor import SYSTEM
+
+    def make(role="owner", stores=None, username=None):
+        user, _ = ensure_staff(SYSTEM, username or f"{role}_console", role=role, store_codes=stores,
+                               password="correct-horse-42", display_name=f"{role} 测试")
+        client = Client()
+        client.force_login(user)
+        return client
+    return make
