@@ -1,8 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
-from .views import commerce, commerce_orders, commerce_reports
-from .views import commerce_flash, commerce_teams
+from .views import commerce, commerce_flash, commerce_orders, commerce_reports, commerce_teams
 
 app_name = "console"
 urlpatterns = [

@@ -130,8 +130,8 @@ def deal_status(request, deal_id: int):
 def expire_now(request):
     """Run the expiry job now instead of waiting for the next minute."""
     done = services.expire_teams()
-    messages.success(request, _("已处理到期拼团：%(failed)s 个团未成团，退款 %(refunded)s 笔，取消未付款订单 %(cancelled)s 笔。")
-                     % {"failed": done.get("failed", 0), "refunded": done.get("refunded", 0),
-                        "cancelled": done.get("cancelled", 0)})
+    text = _("已处理到期拼团：%(failed)s 个团未成团，退款 %(refunded)s 笔，取消未付款订单 %(cancelled)s 笔。")
+    messages.success(request, text % {"failed": done.get("failed", 0), "refunded": done.get("refunded", 0),
+                                      "cancelled": done.get("cancelled", 0)})
     return redirect(request.POST.get("next") if (request.POST.get("next") or "").startswith("/console/")
                     else "console:commerce_teams")
