@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import views, views_flash, views_groups, views_pay, views_shop, views_teams
+from . import views, views_flash, views_groups, views_pay, views_referral, views_shop, views_teams
 
 app_name = "h5"
 urlpatterns = [
     path("", views.card, name="card"),
     path("login/", views.login, name="login"),
+    path("r/<str:code>/", views_referral.link, name="referral_link"),
+    path("referral/", views_referral.invite, name="invite"),
+    path("distributor/", views_referral.distributor, name="distributor"),
+    path("distributor/apply/", views_referral.distributor_apply, name="distributor_apply"),
+    path("distributor/withdraw/", views_referral.distributor_withdraw, name="distributor_withdraw"),
     path("logout/", views.logout, name="logout"),
     path("check-in/", views.check_in, name="check_in"),
     path("points/", views.points, name="points"),

@@ -23,6 +23,7 @@ from shequn.loyalty.services import check_in as loyalty_check_in
 from shequn.members.services import PRIVACY_NOTICE_VERSION
 
 from . import card as card_view
+from . import views_referral
 from .problems import login_error_text
 from .session import actor_for, current_member, log_in, log_out, member_required, safe_next
 
@@ -70,6 +71,7 @@ def login(request):
                                          otp.Registration(marketing=form["marketing"],
                                                           profiling=form["profiling"]))
                 log_in(request, member)
+                views_referral.attribute_pending(request, member)
                 return redirect(safe_next(request, form["next"]))
         except Problem as problem:
             context["error"], context["error_field"] = login_error_text(problem), problem.extra.get("field")
