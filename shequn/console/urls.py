@@ -2,6 +2,8 @@ from django.urls import path
 
 from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
 from .views import commerce, commerce_flash, commerce_orders, commerce_reports, commerce_teams
+from .views import commerce_coupons
+from .views import commerce_referral
 
 app_name = "console"
 urlpatterns = [
@@ -63,6 +65,22 @@ urlpatterns = [
     path("commerce/flash/<int:sale_id>/", commerce_flash.sale_detail, name="commerce_flash_sale"),
     path("commerce/flash/<int:sale_id>/live/", commerce_flash.sale_live, name="commerce_flash_live"),
     path("commerce/flash/<int:sale_id>/cancel/", commerce_flash.sale_cancel, name="commerce_flash_cancel"),
+    path("commerce/coupons/", commerce_coupons.coupon_list, name="commerce_coupons"),
+    path("commerce/coupons/<int:template_id>/", commerce_coupons.coupon_detail, name="commerce_coupon"),
+    path("commerce/coupons/<int:template_id>/grant/", commerce_coupons.coupon_grant, name="commerce_coupon_grant"),
+    path("commerce/coupons/<int:template_id>/status/", commerce_coupons.coupon_status,
+         name="commerce_coupon_status"),
+    path("commerce/referrals/", commerce_referral.referral_report, name="commerce_referral"),
+    path("commerce/referrals/settings/", commerce_referral.referral_settings, name="commerce_referral_settings"),
+    path("commerce/referrals/<int:referral_id>/review/", commerce_referral.referral_review,
+         name="commerce_referral_review"),
+    path("commerce/distribution/", commerce_referral.distribution_report, name="commerce_distribution"),
+    path("commerce/distribution/rates/", commerce_referral.distribution_rates, name="commerce_distribution_rates"),
+    path("commerce/distribution/<int:distributor_id>/decide/", commerce_referral.distributor_decide,
+         name="commerce_distributor_decide"),
+    path("commerce/withdrawals/", commerce_referral.withdrawals, name="commerce_withdrawals"),
+    path("commerce/withdrawals/<int:withdrawal_id>/decide/", commerce_referral.withdrawal_decide,
+         name="commerce_withdrawal_decide"),
     path("audit/", audit.audit_log, name="audit"),
     path("staff/", staff.staff_page, name="staff"),
     path("staff/create/", staff.staff_create, name="staff_create"),
