@@ -19,8 +19,10 @@ from .orders import lock_order
 log = logging.getLogger(__name__)
 
 
-def start_payment(actor: Actor, order: Order, method: str):
-    """What the member's page needs to pay (a Checkout); offline payment is confirmed at once by staff."""
+def start_payment(actor: Actor, order: Order, method: str, *, payer_openid: str = ""):
+    """What the member's page needs to pay (a Checkout); offline payment is confirmed at once by staff.
+
+    WeChat JSAPI payment needs the payer's openid (from the mini-program or official-account login)."""
     from .providers import get_provider
     if order.status != Order.Status.PENDING_PAYMENT:
         raise OrderStateConflict(f"Order {order.order_no} is {order.get_status_display()}.", status_now=order.status)
@@ -32,7 +34,7 @@ def start_payment(actor: Actor, order: Order, method: str):
     order.payment_method = method
     Order.objects.filter(pk=order.pk).update(payment_method=method)
     return provider.checkout(order_no=order.order_no, amount_fen=order.total_fen,
-                             description=_description(order))
+                             description=_description(order), payer_openid=payer_openid)
 
 
 def _description(order: Order) -> str:
