@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_flash, views_groups, views_pay, views_referral, views_shop, views_teams
+from . import views, views_flash, views_groupbuy, views_groups, views_pay, views_referral, views_shop, views_teams
 
 app_name = "h5"
 urlpatterns = [
@@ -41,4 +41,8 @@ urlpatterns = [
     path("team/<str:code>/", views_teams.team, name="team"),
     path("flash/", views_flash.sales, name="flash_sales"),
     path("flash/<int:sale_id>/", views_flash.sale, name="flash_sale"),
+    path("gb/<str:code>/", views_groupbuy.leader_page, name="gb_leader_page"),
+    path("leader/", views_groupbuy.leader_home, name="gb_leader"),
+    path("leader/verify/", views_groupbuy.leader_verify, name="gb_leader_verify"),
+    path("leader/apply/", views_groupbuy.leader_apply, name="gb_apply"),
 ]
