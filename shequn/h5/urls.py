@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, views_flash, views_groupbuy, views_groups, views_pay, views_referral, views_shop, views_teams
+from . import views_coupons
 
 app_name = "h5"
 urlpatterns = [
@@ -39,6 +40,8 @@ urlpatterns = [
     path("team-deals/<int:deal_id>/", views_teams.deal, name="team_deal"),
     path("team-deals/<int:deal_id>/open/", views_teams.open_team, name="team_open"),
     path("team/<str:code>/", views_teams.team, name="team"),
+    path("coupons/", views_coupons.my_coupons, name="coupons"),
+    path("coupons/claim/<int:template_id>/", views_coupons.claim, name="coupon_claim"),
     path("flash/", views_flash.sales, name="flash_sales"),
     path("flash/<int:sale_id>/", views_flash.sale, name="flash_sale"),
     path("gb/<str:code>/", views_groupbuy.leader_page, name="gb_leader_page"),
