@@ -35,6 +35,7 @@ ACTIONS = {
     "order.refunded": gettext_lazy("退款"), "payment.late_refunded": gettext_lazy("重复/迟到支付原路退回"),
     "payment.mismatch": gettext_lazy("支付金额不符"),
 }
+HANDED_OVER_FROM = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
 STATUS_CLASS = {"paid": "pending", "pending_payment": "running", "fulfilled": "pending", "picked_up": "done",
                 "completed": "done", "cancelled": "inactive", "refunded": "failed", "partially_refunded": "failed"}
 
@@ -42,6 +43,12 @@ STATUS_CLASS = {"paid": "pending", "pending_payment": "running", "fulfilled": "p
 def _pickup_points(actor):
     points = PickupPoint.objects.filter(is_active=True).select_related("store")
     return points.filter(store_id__in=actor.store_ids) if actor.scoped else points
+
+
+def _label(order: Order) -> Order:
+    order.channel_label = dict(CHANNELS).get(order.channel, order.channel)
+    order.status_class = STATUS_CLASS.get(order.status, "")
+    return order
 
 
 def _verify_form(request, data=None) -> PickupVerifyForm:
@@ -68,10 +75,11 @@ def order_list(request):
     except Problem as problem:
         rows, next_cursor = [], None
         messages.error(request, commerce_problem_text(problem))
+    for order in rows:
+        _label(order)
     return render(request, "console/commerce/orders.html", {
         "form": form, "rows": rows, "next_cursor": next_cursor, "paged": bool(request.GET.get("cursor")),
-        "totals": totals, "status_class": STATUS_CLASS, "channels": dict(CHANNELS),
-        "verify_form": _verify_form(request), "nav": "commerce_orders"})
+        "totals": totals, "verify_form": _verify_form(request), "nav": "commerce_orders"})
 
 
 def _timeline(order: Order) -> list[dict]:
@@ -82,15 +90,16 @@ def _timeline(order: Order) -> list[dict]:
 
 def _detail(request, order_id: int, status: int = 200, **forms):
     actor = request.actor
-    order = selectors.get_order(actor, order_id)
+    order = _label(selectors.get_order(actor, order_id))
     lines = list(order.lines.select_related("sku"))
     for line in lines:
         line.goods_fen = line.unit_price_fen * line.quantity
     refund_form = forms.get("refund_form") or RefundForm(lines=lines, initial={"token": new_form_token()})
     return render(request, "console/commerce/order_detail.html", {
         "order": order, "lines": lines, "payments": order.payments.all(), "refunds": order.refunds.all(),
-        "timeline": _timeline(order), "refund_form": refund_form, "status_class": STATUS_CLASS,
-        "channels": dict(CHANNELS), "pickup_error": forms.get("pickup_error"),
+        "timeline": _timeline(order), "refund_form": refund_form,
+        "can_hand_over": order.status in HANDED_OVER_FROM and not order.fulfilled_at,
+        "pickup_error": forms.get("pickup_error"),
         "goods_fen": sum(ln.goods_fen for ln in lines), "nav": "commerce_orders"}, status=status)
 
 
@@ -117,7 +126,8 @@ def order_pay(request, order_id: int):
         payments.start_payment(request.actor, order, "offline")
     except Problem as problem:
         return _failed(request, order_id, problem)
-    return _after_action(request, order_id, _("已确认线下收款 ¥%(total)s。") % {"total": f"{order.total_fen / 100:,.2f}"})
+    total = f"{order.total_fen / 100:,.2f}"
+    return _after_action(request, order_id, _("已确认线下收款 ¥%(total)s。") % {"total": total})
 
 
 @require_POST
@@ -150,7 +160,8 @@ def order_pickup(request, order_id: int):
     order = selectors.get_order(request.actor, order_id)
     code = "".join(request.POST.get("code", "").split())
     if not order.pickup_code or code != order.pickup_code:
-        return _detail(request, order_id, status=422, pickup_error=_("取货码与这个订单不符，请让顾客出示本订单的取货码。"))
+        return _detail(request, order_id, status=422,
+                       pickup_error=_("取货码与这个订单不符，请让顾客出示本订单的取货码。"))
     try:
         orders.verify_pickup(request.actor, code=code, store=None if order.pickup_point_id else order.store,
                              pickup_point=order.pickup_point)
