@@ -23,6 +23,9 @@ ACTIVE_WINDOW = dt.timedelta(days=7)
 CHUNK = 900
 
 
+SALES_KINDS = (GroupEvent.Kind.ORDER, GroupEvent.Kind.REFUND)  # refunds carry negative amounts
+
+
 def _day_bounds(day: dt.date, tz_name: str) -> tuple[dt.datetime, dt.datetime]:
     tz = ZoneInfo(tz_name)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
@@ -63,7 +66,7 @@ def _metrics_for(day: dt.date, tz_name: str, ids: list[int]) -> list[GroupDailyM
                       messages=Count("id", filter=Q(kind=GroupEvent.Kind.MESSAGE)),
                       interactions=Count("id", filter=Q(kind__in=INTERACTION_KINDS)),
                       orders=Count("id", filter=Q(kind=GroupEvent.Kind.ORDER)),
-                      sales=Sum("amount_fen", filter=Q(kind__in=(GroupEvent.Kind.ORDER, "refund"))))  # net
+                      sales=Sum("amount_fen", filter=Q(kind__in=SALES_KINDS)))  # net of refunds
     costs = _by_group(GroupCost.objects.filter(group_id__in=ids, created_at__gte=start, created_at__lt=end,
                                                kind__in=("red_packet", "red_packet_refund")),
                       fen=Sum("amount_fen"))

@@ -28,7 +28,8 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit
 # Joins and leaves are facts of Membership rows; they are recorded by the membership services.
 ALL_KINDS = frozenset(GroupEvent.Kind.values)
-INGESTIBLE_KINDS = ALL_KINDS - {GroupEvent.Kind.JOIN, GroupEvent.Kind.LEAVE}
+# Joins and leaves come from membership changes, refunds from the order core: never from clients.
+INGESTIBLE_KINDS = ALL_KINDS - {GroupEvent.Kind.JOIN, GroupEvent.Kind.LEAVE, GroupEvent.Kind.REFUND}
 SOURCES = frozenset({"api", "wecom", "h5", "system", "commerce", "import"})
 _COLUMNS = ("source", "event_id", "group_id", "member_id", "kind", "occurred_at", "by_admin", "amount_fen",
             "payload", "received_at")

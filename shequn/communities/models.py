@@ -365,6 +365,7 @@ class GroupEvent(models.Model):
         JOIN = "join", "入群"
         LEAVE = "leave", "退群"
         ORDER = "order", "下单"
+        REFUND = "refund", "退款"
 
     source = models.CharField(max_length=16)  # h5, api, wecom, system
     event_id = models.CharField(max_length=100)
