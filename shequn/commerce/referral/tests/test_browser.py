@@ -1,0 +1,61 @@
+"""In Chromium on a phone-sized screen: a friend opens a member's referral link, signs up with a code, and
+the member sees the new friend on 邀请好友."""
+
+import pytest
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+
+
+def _phone(chromium_page):
+    return chromium_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=IPHONE)
+
+
+def _log_in(page, url, phone):
+    page.get_by_placeholder("请输入手机号").fill(phone)
+    page.get_by_role("button", name="获取验证码").click()
+    page.locator("[data-sent]").wait_for()
+    inbox = page.context.new_page()
+    inbox.goto(f"{url}/m/dev/inbox/")
+    code = inbox.locator("[data-code]").first.inner_text().strip()
+    inbox.close()
+    page.get_by_placeholder("6 位数字验证码").fill(code)
+    page.get_by_label("我已阅读并同意").check()
+    page.get_by_role("button", name="登录 / 注册").click()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_friend_signs_up_through_the_link_and_the_referrer_sees_them(live_server, settings, chromium_page, store,
+                                                                     system_actor):
+    from shequn.commerce.referral import services
+    from shequn.commerce.referral.models import Referral
+    from shequn.members.services import create_member
+
+    settings.DEV_INBOX = True
+    settings.OTP_MIN_INTERVAL_SECONDS = 0
+    referrer = create_member(system_actor, phone="13911112222", name="李阿姨", store=store)
+    code = services.code_for(referrer).code
+    url = live_server.url
+
+    friend = _phone(chromium_page)
+    friend.goto(f"{url}/m/r/{code}/")
+    assert "李阿姨 邀请你加入会员" in friend.locator("[data-referral-link]").inner_text()
+    friend.locator("[data-signup]").click()
+    friend.wait_for_url(f"{url}/m/login/**")
+    _log_in(friend, url, "13933334444")
+    friend.wait_for_url(f"{url}/m/")
+    referral = Referral.objects.get()
+    assert referral.referrer == referrer and referral.status == "pending" and referral.device_id
+    friend.goto(f"{url}/m/referral/")
+    assert friend.locator("[data-invite-qr] svg").is_visible()
+    assert friend.locator("[data-invite-code]").inner_text() != code  # the friend has a code of their own
+
+    me = _phone(chromium_page)
+    me.goto(f"{url}/m/referral/")
+    _log_in(me, url, "13911112222")
+    me.wait_for_url(f"{url}/m/referral/")
+    assert me.locator("[data-invite-code]").inner_text() == code
+    row = me.locator(f'[data-referral="{referral.pk}"]')
+    assert "待首单" in row.inner_text()
+    assert me.locator("[data-invite-url]").input_value().endswith(f"/m/r/{code}/")
