@@ -5,6 +5,7 @@ as cash, all in one transaction; channel modules (flash sale, team purchase, gro
 `place_order` inside their own transaction after taking their own seat or allocation."""
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from shequn.stores.models import PickupPoint, Store
 from . import hooks, pricing, stock
 from .errors import InvalidOrder, InvalidPickupCode, OrderNotFound, OrderStateConflict
 from .models import Order, OrderLine, Sku
+
+log = logging.getLogger(__name__)
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
@@ -241,19 +244,53 @@ def cancel_order(actor: Actor, order: Order, *, reason: str = "会员取消") ->
 
 
 def cancel_expired(now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Cancel unpaid orders past their deadline (releases stock, points and coupons)."""
+    """Cancel unpaid orders past their deadline (releases stock, points and coupons).
+
+    An order sent to an online provider is first reconciled there: paid after all → confirmed instead;
+    the member paying right now → left for the next round; otherwise closed at the provider so it can no
+    longer be paid, then cancelled."""
     from shequn.core.actor import SYSTEM
     now = now or timezone.now()
-    ids = list(Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lt=now)
-               .order_by("expires_at").values_list("pk", flat=True)[:limit])
+    due = list(Order.objects.filter(status=Order.Status.PENDING_PAYMENT, expires_at__lt=now)
+               .order_by("expires_at").values_list("pk", "order_no", "payment_method")[:limit])
     done = 0
-    for order_id in ids:
+    for order_id, order_no, method in due:
+        if method in ONLINE_METHODS and not _closed_at_provider(method, order_no):
+            continue
         with transaction.atomic():
             order = lock_order(order_id)
             if order.status == Order.Status.PENDING_PAYMENT and order.expires_at < now:
                 cancel_order(SYSTEM, order, reason="超时未支付")
                 done += 1
     return done
+
+
+ONLINE_METHODS = ("wechat",)
+
+
+def _closed_at_provider(method: str, order_no: str) -> bool:
+    """True when the order may be cancelled: the provider has closed it (or never saw it)."""
+    from shequn.core.actor import SYSTEM
+    from shequn.core.errors import Problem
+
+    from .payments import confirm_payment
+    from .providers import get_provider
+    try:
+        provider = get_provider(method)
+        state, notice = provider.query_payment(order_no)
+        if notice is not None:
+            confirm_payment(SYSTEM, provider=notice.provider, order_no=order_no,
+                            transaction_id=notice.transaction_id, amount_fen=notice.amount_fen,
+                            paid_at=notice.paid_at)
+            return False
+        if state == "USERPAYING":
+            return False
+        if state != "ORDER_NOT_EXIST":
+            provider.close_order(order_no)
+    except Problem as exc:
+        log.warning("order %s: could not reconcile with %s before cancelling: %s", order_no, method, exc.detail)
+        return False
+    return True
 
 
 def mark_fulfilled(actor: Actor, order: Order) -> Order:

@@ -187,3 +187,46 @@ def test_check_stock_finds_and_fixes_drift(system_actor, store, sku):
     StockLevel.objects.filter(sku=sku).update(on_hand=99)
     assert len(stock.check_stock(fix=True)) == 1
     assert stock.check_stock() == []
+
+
+class _FakeWechat:
+    name = "wechat"
+
+    def __init__(self, state, notice=None):
+        self.state, self.notice, self.closed = state, notice, []
+
+    def query_payment(self, order_no):
+        return self.state, self.notice
+
+    def close_order(self, order_no):
+        self.closed.append(order_no)
+
+
+def _wechat_order(system_actor, member, store, sku):
+    order = orders.place_order(system_actor, member=member, items=[{"sku": sku.code, "quantity": 1}],
+                               fulfilment="pickup", store=store)
+    Order.objects.filter(pk=order.pk).update(payment_method="wechat")
+    return order
+
+
+@pytest.mark.parametrize("state, cancelled, closed", [("NOTPAY", 1, 1), ("USERPAYING", 0, 0),
+                                                      ("ORDER_NOT_EXIST", 1, 0)])
+def test_expired_wechat_orders_are_closed_at_the_provider_first(system_actor, member, store, sku, monkeypatch,
+                                                                state, cancelled, closed):
+    fake = _FakeWechat(state)
+    monkeypatch.setattr("shequn.commerce.providers.get_provider", lambda name: fake)
+    order = _wechat_order(system_actor, member, store, sku)
+    assert orders.cancel_expired(now=order.expires_at + dt.timedelta(seconds=1)) == cancelled
+    assert len(fake.closed) == closed
+    order.refresh_from_db()
+    assert order.status == ("cancelled" if cancelled else "pending_payment")
+
+
+def test_expired_wechat_order_paid_after_all_is_confirmed(system_actor, member, store, sku, monkeypatch):
+    from shequn.commerce.providers.base import PaidNotice
+    order = _wechat_order(system_actor, member, store, sku)
+    fake = _FakeWechat("SUCCESS", PaidNotice("wechat", order.order_no, "4200001", 3990, timezone.now()))
+    monkeypatch.setattr("shequn.commerce.providers.get_provider", lambda name: fake)
+    assert orders.cancel_expired(now=order.expires_at + dt.timedelta(seconds=1)) == 0
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payments.get().transaction_id == "4200001"
