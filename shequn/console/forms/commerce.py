@@ -98,7 +98,11 @@ SKU_ROWS = 4
 
 
 def sku_rows(data, tiers) -> list[SkuRowForm]:
-    return [SkuRowForm(data, prefix=f"sku{i}", tiers=tiers) for i in range(SKU_ROWS)]
+    rows = [SkuRowForm(data, prefix=f"sku{i}", tiers=tiers) for i in range(SKU_ROWS)]
+    for number, row in enumerate(rows, start=1):  # the table shows labels once, in its header
+        for field in row.fields.values():
+            field.widget.attrs["aria-label"] = f"{field.label} {number}"
+    return rows
 
 
 class PriceForm(forms.Form):

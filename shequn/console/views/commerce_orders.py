@@ -17,6 +17,7 @@ from shequn.commerce.reports import day_start
 from shequn.core.errors import Problem
 from shequn.core.models import AuditEntry
 from shequn.core.pagination import paginate
+from shequn.loyalty.models import Tier
 from shequn.stores.models import PickupPoint
 from shequn.stores.selectors import stores_visible_to
 
@@ -35,6 +36,8 @@ ACTIONS = {
     "order.refunded": gettext_lazy("退款"), "payment.late_refunded": gettext_lazy("重复/迟到支付原路退回"),
     "payment.mismatch": gettext_lazy("支付金额不符"),
 }
+PROVIDERS = {"offline": gettext_lazy("到店支付"), "sandbox": gettext_lazy("沙箱支付"),
+             "wechat": gettext_lazy("微信支付"), "free": gettext_lazy("无需支付")}
 HANDED_OVER_FROM = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
 STATUS_CLASS = {"paid": "pending", "pending_payment": "running", "fulfilled": "pending", "picked_up": "done",
                 "completed": "done", "cancelled": "inactive", "refunded": "failed", "partially_refunded": "failed"}
@@ -94,13 +97,19 @@ def _detail(request, order_id: int, status: int = 200, **forms):
     lines = list(order.lines.select_related("sku"))
     for line in lines:
         line.goods_fen = line.unit_price_fen * line.quantity
+    order.payment_label = PROVIDERS.get(order.payment_method, order.payment_method)
+    payment_rows = list(order.payments.all())
+    for payment in payment_rows:
+        payment.provider_label = PROVIDERS.get(payment.provider, payment.provider)
     refund_form = forms.get("refund_form") or RefundForm(lines=lines, initial={"token": new_form_token()})
     return render(request, "console/commerce/order_detail.html", {
-        "order": order, "lines": lines, "payments": order.payments.all(), "refunds": order.refunds.all(),
+        "order": order, "lines": lines, "payments": payment_rows, "refunds": order.refunds.all(),
         "timeline": _timeline(order), "refund_form": refund_form,
         "can_hand_over": order.status in HANDED_OVER_FROM and not order.fulfilled_at,
         "pickup_error": forms.get("pickup_error"),
-        "goods_fen": sum(ln.goods_fen for ln in lines), "nav": "commerce_orders"}, status=status)
+        "goods_fen": sum(ln.goods_fen for ln in lines), "refundable_fen": order.paid_fen - order.refunded_fen,
+        "tier_name": Tier.objects.filter(code=order.tier_code).values_list("name", flat=True).first(),
+        "nav": "commerce_orders"}, status=status)
 
 
 @console_view(VIEW)
@@ -207,7 +216,7 @@ def order_refund(request, order_id: int):
         else:
             try:
                 refund = refunds.refund_order(actor, order, reason=data["reason"], amount_fen=data["amount"],
-                                              lines=lines or None, refund_no=f"RFC{data['token']}"[:40])
+                                              lines=lines or None, refund_no=f"RFC{data['token'][:20]}")
             except Problem as problem:
                 form.add_error(None, commerce_problem_text(problem))
             else:
