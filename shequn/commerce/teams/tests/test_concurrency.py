@@ -87,3 +87,42 @@ def test_a_dead_worker_then_a_rerun_refunds_everyone_once(system_actor, make_dea
     assert sum(r.get("refunded", 0) for r in results) == 3
     assert Refund.objects.count() == 4
     assert Refund.objects.values("order").distinct().count() == 4
+
+
+def test_last_seats_paid_at_once_complete_the_team_once(system_actor, make_deal, make_member, store):
+    from shequn.core.models import OutboxEvent
+
+    deal = make_deal(team_size=5)
+    members = [make_member(store=store) for _ in range(5)]
+    team = services.open_team(system_actor, deal, members[0]).team
+    seats = [team.seats.get()] + [services.join_team(system_actor, team, m) for m in members[1:]]
+
+    results = run_together(5, lambda i: payments.start_payment(system_actor, Order.objects.get(pk=seats[i].order_id),
+                                                               "offline"))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    team.refresh_from_db()
+    assert team.status == Team.Status.COMPLETE
+    assert set(team.seats.values_list("status", flat=True)) == {"confirmed"}
+    assert OutboxEvent.objects.filter(topic="team.completed", aggregate_id=str(team.pk)).count() == 1
+
+
+def test_joins_and_cancellations_at_once_keep_the_count(system_actor, make_deal, make_member, store):
+    from shequn.commerce import orders
+
+    deal = make_deal(team_size=10)
+    team = services.open_team(system_actor, deal, make_member(store=store)).team
+    leaving = [services.join_team(system_actor, team, make_member(store=store)) for _ in range(6)]
+    joiners = [make_member(store=store) for _ in range(14)]
+
+    def act(i: int):
+        if i < len(leaving):
+            return orders.cancel_order(system_actor, Order.objects.get(pk=leaving[i].order_id), reason="不要了")
+        return services.join_team(system_actor, Team.objects.get(pk=team.pk), joiners[i - len(leaving)])
+
+    results = run_together(20, act)
+    assert all(isinstance(r, (Order, TeamSeat, TeamFull)) for r in results), [r for r in results
+                                                                              if isinstance(r, BaseException)][:3]
+    team.refresh_from_db()
+    active = team.seats.filter(status__in=TeamSeat.ACTIVE).count()
+    assert team.seats_taken == active <= 10
+    assert stock.check_stock() == [] and services.check_teams() == []
