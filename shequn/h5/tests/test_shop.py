@@ -489,3 +489,31 @@ def test_paid_pickup_order_shows_code_qr_and_timeline(client, placed, system_act
 def test_card_menu_links_to_the_shop_and_orders(client):
     page = text(client.get("/m/"))
     assert 'href="/m/shop/"' in page and 'href="/m/orders/"' in page
+
+
+
+def test_list_and_quote_queries_do_not_grow_with_products(client, shopper, system_actor, store,
+                                                          django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    basket: dict = {}
+
+    def make(start, count):
+        for i in range(start, start + count):
+            sku = catalog.create_product(system_actor, name=f"商品{i:02d}", category=f"分类{i % 3}", skus=[
+                {"code": f"Q-{i}-A", "price_fen": 500 + i, "tier_prices": {"gold": 400 + i}},
+                {"code": f"Q-{i}-B", "price_fen": 900 + i}]).skus.first()
+            stock.receive(system_actor, sku, store, 5)
+            cart.add(basket, sku.code, 1)
+
+    make(0, 3)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/m/shop/")
+    with CaptureQueriesContext(connection) as small_quote:
+        cart.quote(shopper, cart.items(basket), use_points=True, coupon_ids=[])
+    make(3, 17)
+    with django_assert_max_num_queries(len(few)):
+        assert client.get("/m/shop/").status_code == 200
+    with django_assert_max_num_queries(len(small_quote)):
+        assert len(cart.quote(shopper, cart.items(basket), use_points=True, coupon_ids=[]).lines) == 20

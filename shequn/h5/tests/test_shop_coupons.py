@@ -7,6 +7,7 @@ import pytest
 from shequn.commerce.coupons import services
 from shequn.commerce.coupons.models import Coupon
 from shequn.commerce.models import Order
+from shequn.h5 import cart
 
 from .test_shop import _fill_cart, _token, berries, client, porridge, shopper, text  # noqa: F401
 
@@ -97,3 +98,26 @@ def test_cancelling_the_order_gives_the_coupon_back(client, coupons):
     client.post(f"/m/orders/{order.order_no}/cancel/")
     coupons["80-10"].refresh_from_db()
     assert coupons["80-10"].status == "available" and coupons["80-10"].order is None
+
+
+@pytest.mark.parametrize("fulfilment", ["pickup", "delivery"])
+def test_quote_with_coupons_and_points_equals_the_placed_order(shopper, system_actor, store, coupons, fulfilment):
+    from shequn.commerce import orders, pricing, stock
+
+    settings = pricing.settings_row()
+    settings.delivery_fee_fen = 800  # below ¥99 after coupons: delivery costs ¥8
+    settings.save()
+    warehouse = stock.default_location()
+    for code in ("BERRY-500", "MILLET-1"):
+        stock.receive(system_actor, orders.Sku.objects.get(code=code), warehouse, 5)
+    items = {"BERRY-500": 2, "MILLET-1": 1}
+    quote = cart.quote(shopper, items, fulfilment=fulfilment, use_points=True)
+    assert quote.coupon_discount_fen == 1300 and quote.points_used
+    assert quote.delivery_fee_fen == (800 if fulfilment == "delivery" else 0)
+    order = orders.place_order(system_actor, member=shopper, fulfilment=fulfilment, points=quote.points_used,
+                               coupon_ids=quote.coupon_ids, store=store if fulfilment == "pickup" else None,
+                               address="上海", items=[{"sku": c, "quantity": q} for c, q in items.items()])
+    assert (quote.subtotal_fen, quote.member_discount_fen, quote.coupon_discount_fen, quote.points_used,
+            quote.points_offset_fen, quote.delivery_fee_fen, quote.total_fen) == (
+        order.subtotal_fen, order.member_discount_fen, order.coupon_discount_fen, order.points_used,
+        order.points_offset_fen, order.delivery_fee_fen, order.total_fen)
