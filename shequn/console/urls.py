@@ -4,6 +4,7 @@ from .views import audit, auth, communities, communities_content, dashboard, gra
 from .views import commerce, commerce_flash, commerce_orders, commerce_reports, commerce_teams
 from .views import commerce_coupons
 from .views import commerce_referral
+from .views import commerce_groupbuy
 
 app_name = "console"
 urlpatterns = [
@@ -81,6 +82,26 @@ urlpatterns = [
     path("commerce/withdrawals/", commerce_referral.withdrawals, name="commerce_withdrawals"),
     path("commerce/withdrawals/<int:withdrawal_id>/decide/", commerce_referral.withdrawal_decide,
          name="commerce_withdrawal_decide"),
+    path("commerce/groupbuy/", commerce_groupbuy.campaign_list, name="commerce_groupbuy"),
+    path("commerce/groupbuy/close-due/", commerce_groupbuy.close_due, name="commerce_groupbuy_close_due"),
+    path("commerce/groupbuy/<int:campaign_id>/", commerce_groupbuy.campaign_detail, name="commerce_groupbuy_campaign"),
+    path("commerce/groupbuy/<int:campaign_id>/status/", commerce_groupbuy.campaign_status,
+         name="commerce_groupbuy_status"),
+    path("commerce/groupbuy/<int:campaign_id>/leaders/<int:leader_id>/", commerce_groupbuy.order_sheet,
+         name="commerce_groupbuy_sheet"),
+    path("commerce/groupbuy/leaders/", commerce_groupbuy.leader_list, name="commerce_groupbuy_leaders"),
+    path("commerce/groupbuy/leaders/<int:leader_id>/status/", commerce_groupbuy.leader_status,
+         name="commerce_groupbuy_leader_status"),
+    path("commerce/groupbuy/leaders/<int:leader_id>/qr.svg", commerce_groupbuy.leader_qr,
+         name="commerce_groupbuy_leader_qr"),
+    path("commerce/groupbuy/applications/<int:application_id>/", commerce_groupbuy.application_decide,
+         name="commerce_groupbuy_application"),
+    path("commerce/groupbuy/pickup/", commerce_groupbuy.pickup, name="commerce_groupbuy_pickup"),
+    path("commerce/groupbuy/statements/", commerce_groupbuy.statement_list, name="commerce_groupbuy_statements"),
+    path("commerce/groupbuy/statements/<int:statement_id>/", commerce_groupbuy.statement_action,
+         name="commerce_groupbuy_statement"),
+    path("commerce/groupbuy/statements/<int:statement_id>/xlsx/", commerce_groupbuy.statement_xlsx,
+         name="commerce_groupbuy_statement_xlsx"),
     path("audit/", audit.audit_log, name="audit"),
     path("staff/", staff.staff_page, name="staff"),
     path("staff/create/", staff.staff_create, name="staff_create"),

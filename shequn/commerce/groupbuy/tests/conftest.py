@@ -56,3 +56,19 @@ def make_campaign(system_actor, gb_skus):
 @pytest.fixture
 def campaign(make_campaign):
     return make_campaign()
+
+
+@pytest.fixture
+def console_as(db):
+    """A console client logged in as a staff user of the given role."""
+    from django.test import Client
+
+    from shequn.accounts.staff import ensure_staff
+    from shequn.core.actor import SYSTEM
+
+    def make(role="owner", stores=None, username=None):
+        user, _ = ensure_staff(SYSTEM, username or f"{role}_groupbuy", role=role, store_codes=stores)
+        client = Client()
+        client.force_login(user)
+        return client
+    return make
