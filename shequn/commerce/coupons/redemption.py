@@ -20,7 +20,8 @@ from .errors import CouponNotApplicable
 from .models import Coupon, CouponTemplate
 
 MAX_PER_ORDER = 10
-BEST_OF_STACKABLE = 8  # best_for tries every subset of the 8 most valuable stackable coupons
+BEST_OF_STACKABLE = 8  # best_for tries every subset of the 8 most valuable stackable coupons …
+BEST_OF_SINGLE = 8  # … with each of the 8 most valuable non-stackable ones (or none)
 
 
 def terms_of(coupon: Coupon) -> engine.CouponTerms:
@@ -134,7 +135,7 @@ def best_for(member, lines: list[PricedLine]) -> tuple[list[Coupon], list[Discou
         first_of_template.setdefault(coupon.template_id, coupon)
     alone = {c.pk: _try(lines, [c]) for c in first_of_template.values()}
     usable = [c for c in first_of_template.values() if alone[c.pk]]
-    singles = [c for c in usable if not c.template.stackable]
+    singles = sorted((c for c in usable if not c.template.stackable), key=lambda c: -alone[c.pk])[:BEST_OF_SINGLE]
     stackable = sorted((c for c in usable if c.template.stackable), key=lambda c: -alone[c.pk])[:BEST_OF_STACKABLE]
     best: tuple[int, list[Coupon]] = (0, [])
     for single in [None, *singles]:

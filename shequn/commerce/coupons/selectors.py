@@ -79,12 +79,13 @@ def usage(template_ids=None, actor: Actor | None = None, since: dt.datetime | No
                                "sales_fen": 0}
             for r in used.values("template_id").annotate(used=Count("id"), discount=Sum("discount_fen"),
                                                          orders=Count("order", distinct=True))}
-    seen = set()
+    for row in rows.values():
+        row["order_sales"] = {}
     for template_id, order_id, paid, refunded in used.values_list("template_id", "order_id", "order__paid_fen",
                                                                   "order__refunded_fen"):
-        if (template_id, order_id) not in seen:
-            seen.add((template_id, order_id))
-            rows[template_id]["sales_fen"] += paid - refunded
+        rows[template_id]["order_sales"][order_id] = paid - refunded
+    for row in rows.values():
+        row["sales_fen"] = sum(row["order_sales"].values())
     return rows
 
 
@@ -95,14 +96,18 @@ def cost_report(actor: Actor | None = None, *, campaign: str = "", since: dt.dat
     stats = usage([t.pk for t in qs], actor, since, until)
     campaigns: dict[str, dict] = defaultdict(lambda: {"issued": 0, "used": 0, "discount_fen": 0, "orders": 0,
                                                       "sales_fen": 0, "templates": []})
+    order_sales: dict[str, dict[int, int]] = defaultdict(dict)  # an order with two coupons counts once
     for template in qs:
+        stat = stats.get(template.pk, {"used": 0, "discount_fen": 0, "orders": 0, "sales_fen": 0, "order_sales": {}})
         row = {"template_id": template.pk, "name": template.name, "kind": template.kind,
-               "issued": template.issued_count,
-               **stats.get(template.pk, {"used": 0, "discount_fen": 0, "orders": 0, "sales_fen": 0})}
+               "issued": template.issued_count, **{k: v for k, v in stat.items() if k != "order_sales"}}
         total = campaigns[template.campaign]
         total["templates"].append(row)
-        for key in ("issued", "used", "discount_fen", "orders", "sales_fen"):
+        for key in ("issued", "used", "discount_fen"):
             total[key] += row[key]
+        order_sales[template.campaign].update(stat["order_sales"])
+    for name, total in campaigns.items():
+        total["orders"], total["sales_fen"] = len(order_sales[name]), sum(order_sales[name].values())
     return [{"campaign": name, **values} for name, values in campaigns.items()]
 
 

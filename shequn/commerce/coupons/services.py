@@ -1,9 +1,10 @@
 """Coupon writes: templates, issuance (claim, campaign grant, new member, birthday, referral, manual), void
 and expiry. Redemption with an order is in redemption.py.
 
-Issuing one coupon locks the member's holding row for the template (per-member limit), then takes one
-from the template's stock with a conditional UPDATE (库存 never below zero), in one transaction."""
+Issuing one coupon locks the template row, then the member's holding row for it (per-member limit), then
+takes one from the template's stock with a conditional UPDATE (库存 never below zero), in one transaction."""
 
+import calendar
 import datetime as dt
 import logging
 import secrets
@@ -25,6 +26,7 @@ MAX_FEN = 10_000_000  # ¥100,000: no coupon is worth more
 MAX_QUANTITY = 10_000_000
 MAX_VALID_DAYS = 3650
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LIMITED_SOURCES = ("claim", "campaign_grant")  # what the per-member limit counts
 
 
 def _int(value, field: str, low: int = 0, high: int = MAX_FEN) -> int:
@@ -178,7 +180,11 @@ def _lock_holding(template: CouponTemplate, member) -> CouponHolding:
 
 def _issue(actor: Actor, template: CouponTemplate, member, source: str, ref: str, at: dt.datetime,
            limited: bool) -> tuple[Coupon, bool]:
-    """Inside a transaction: (coupon, created). The per-member limit counts claims and grants only."""
+    """Inside a transaction: (coupon, created). The per-member limit counts claims and grants only.
+
+    Locks are always taken template row first, then the member's holding row: a grant to many members and
+    claims by some of them at the same moment wait for each other instead of deadlocking."""
+    CouponTemplate.objects.select_for_update().filter(pk=template.pk).values_list("pk", flat=True).first()
     holding = _lock_holding(template, member)
     if source == Coupon.Source.CLAIM:
         ref = f"claim:{holding.issued + 1}"
@@ -194,7 +200,8 @@ def _issue(actor: Actor, template: CouponTemplate, member, source: str, ref: str
     _take_one(template)
     coupon = Coupon.objects.create(template=template, member=member, code=_new_code(), source=source, ref=ref,
                                    issued_at=at, valid_from=valid_from, valid_until=valid_until)
-    CouponHolding.objects.filter(pk=holding.pk).update(issued=F("issued") + 1)
+    if source in LIMITED_SOURCES:
+        CouponHolding.objects.filter(pk=holding.pk).update(issued=F("issued") + 1)
     audit.record(actor, "coupon.issued", coupon, store_id=member.home_store_id,
                  after={"template_id": template.pk, "member_id": member.pk, "source": source, "ref": ref})
     outbox.emit("coupon.issued", "coupon", coupon.pk, template_id=template.pk, member_id=member.pk, source=source,
@@ -227,7 +234,7 @@ def issue(actor: Actor, template, member, source: str, ref: str, *, at: dt.datet
         raise InvalidCouponTemplate("An issued coupon needs a ref of at most 80 characters.", field="ref")
     with transaction.atomic():
         coupon, _ = _issue(actor, template, member, source, ref, at or timezone.now(),
-                           limited=source == Coupon.Source.CAMPAIGN_GRANT)
+                           limited=source in LIMITED_SOURCES)
     return coupon
 
 
@@ -263,7 +270,7 @@ def _issue_quietly(template: CouponTemplate, member, source: str, ref: str, at: 
     """Automatic issues never fail the caller: a sold-out or ended template is logged and skipped."""
     try:
         with transaction.atomic():
-            return _issue(SYSTEM, template, member, source, ref, at, limited=False)[1]
+            return _issue(SYSTEM, template, member, source, ref, at, limited=source in LIMITED_SOURCES)[1]
     except (CouponSoldOut, CouponNotIssuable) as exc:
         log.info("coupon template %s not issued to member %s: %s", template.pk, member.pk, exc.detail)
         return False
@@ -287,7 +294,7 @@ def on_member_created(event) -> None:
 
 def _born_on(day: dt.date) -> Q:
     born = Q(birthday__month=day.month, birthday__day=day.day)
-    if (day.month, day.day) == (2, 28) and not (day.year % 4 == 0 and (day.year % 100 or day.year % 400 == 0)):
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
         born |= Q(birthday__month=2, birthday__day=29)  # 2月29日 birthdays, in common years
     return born
 
@@ -331,3 +338,40 @@ def expire_due(now: dt.datetime | None = None) -> int:
     """Unused coupons past their validity become expired (a locked one waits for its order)."""
     return Coupon.objects.filter(status=Coupon.Status.AVAILABLE, valid_until__lte=now or timezone.now()).update(
         status=Coupon.Status.EXPIRED)
+
+
+def check_coupons(fix: bool = False) -> list[dict]:
+    """Recompute what is cached from the coupons themselves: each template's issued count and remaining stock,
+    each member's holding count, and that the coupons on an order add up to its coupon discount.
+    With fix, the cached counts are rewritten (coupon/order mismatches are reported only)."""
+    from django.db.models import Count, Sum
+
+    from ..models import Order
+
+    problems = []
+    counts = dict(Coupon.objects.values("template_id").annotate(n=Count("id")).values_list("template_id", "n"))
+    for t in CouponTemplate.objects.order_by("pk"):
+        issued = counts.get(t.pk, 0)
+        remaining = None if t.total_quantity is None else t.total_quantity - issued
+        if (t.issued_count, t.remaining) != (issued, remaining):
+            problems.append({"kind": "coupon_template", "id": t.pk, "issued_count": t.issued_count,
+                             "coupons": issued, "remaining": t.remaining, "expected_remaining": remaining})
+            if fix:
+                CouponTemplate.objects.filter(pk=t.pk).update(issued_count=issued, remaining=remaining)
+    held = {(r["template_id"], r["member_id"]): r["n"] for r in Coupon.objects.filter(source__in=LIMITED_SOURCES)
+            .values("template_id", "member_id").annotate(n=Count("id"))}
+    for h in CouponHolding.objects.order_by("pk"):
+        expected = held.get((h.template_id, h.member_id), 0)
+        if h.issued != expected:
+            problems.append({"kind": "coupon_holding", "id": h.pk, "issued": h.issued, "coupons": expected})
+            if fix:
+                CouponHolding.objects.filter(pk=h.pk).update(issued=expected)
+    on_orders = (Coupon.objects.filter(status__in=[Coupon.Status.LOCKED, Coupon.Status.USED])
+                 .values("order_id").annotate(fen=Sum("discount_fen")))
+    discounts = dict(Order.objects.filter(pk__in=[r["order_id"] for r in on_orders])
+                     .values_list("pk", "coupon_discount_fen"))
+    for row in on_orders:
+        if row["order_id"] is None or discounts.get(row["order_id"]) != row["fen"]:
+            problems.append({"kind": "coupon_order", "id": row["order_id"], "coupons_fen": row["fen"],
+                             "order_coupon_discount_fen": discounts.get(row["order_id"])})
+    return problems

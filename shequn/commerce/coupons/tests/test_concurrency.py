@@ -55,6 +55,7 @@ def test_100_claims_of_a_30_coupon_template(system_actor, store):
     assert (template.remaining, template.issued_count) == (0, 30)
     assert Coupon.objects.filter(template=template).count() == 30
     assert Coupon.objects.filter(template=template).values("member").distinct().count() == 30
+    assert services.check_coupons() == []
 
 
 def test_one_member_claiming_in_20_threads_gets_one(system_actor, member):
@@ -68,6 +69,38 @@ def test_one_member_claiming_in_20_threads_gets_one(system_actor, member):
     assert Coupon.objects.filter(template=template, member=member).count() == 1
     assert CouponHolding.objects.get(template=template, member=member).issued == 1
     assert CouponTemplate.objects.get(pk=template.pk).issued_count == 1
+    assert services.check_coupons() == []
+
+
+def test_a_grant_and_the_same_members_claiming_at_once(system_actor, store):
+    """Locks are taken template first, then member: no deadlock, and nobody ends up with two."""
+    template = services.create_template(system_actor, name="限领1张", kind="fixed", amount_fen=500, valid_days=7,
+                                        per_member_limit=1, total_quantity=1000)
+    members = _members(store, 60)
+
+    def work(i):
+        if i == 0:
+            return services.grant(system_actor, template.pk, members, ref="会员日")
+        return [_attempt(lambda m=m: services.claim(system_actor, template.pk, m)) for m in members[i - 1::WORKERS - 1]]
+
+    results = run_together(WORKERS, work, timeout=120)
+    crashed = [r for r in results if isinstance(r, BaseException)]
+    assert not crashed, crashed[:3]
+    claims = [r for batch in results[1:] for r in batch]
+    assert all(isinstance(r, (Coupon, CouponLimitReached)) for r in claims), claims[:3]
+    grant = results[0]
+    assert grant["issued"] + sum(isinstance(r, Coupon) for r in claims) == 60
+    assert grant["issued"] + grant["over_limit"] == 60
+    assert Coupon.objects.filter(template=template).values("member").distinct().count() == 60
+    assert Coupon.objects.filter(template=template).count() == 60
+    assert services.check_coupons() == []
+
+
+def _attempt(fn):
+    try:
+        return fn()
+    except Exception as exc:  # collected for the test to inspect
+        return exc
 
 
 def test_two_orders_racing_for_one_coupon(system_actor, member, store, make_sku):
@@ -93,3 +126,4 @@ def test_two_orders_racing_for_one_coupon(system_actor, member, store, make_sku)
     level = StockLevel.objects.get(sku=sku, store=store)
     assert (level.on_hand, level.reserved) == (20, 0)
     assert Order.objects.filter(coupons__isnull=False).count() == 0
+    assert services.check_coupons() == []

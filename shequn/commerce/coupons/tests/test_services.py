@@ -266,3 +266,21 @@ def test_void_and_expiry(system_actor, make_template, member):
     assert dict(Coupon.objects.values_list("pk", "status")) == {a.pk: "void", b.pk: "expired"}
     assert {c.pk for c in selectors.member_coupons(member, "expired")} == {a.pk, b.pk}
     assert not selectors.member_coupons(member, "available").exists()
+
+
+def test_check_coupons_recomputes_counts_and_fixes_them(system_actor, make_template, make_member, member, store,
+                                                        sku):
+    template = make_template(kind="fixed", amount_fen=300, per_member_limit=2, total_quantity=10)
+    services.claim(system_actor, template, member)
+    services.grant(system_actor, template, [member, make_member(store=store)], ref="g")
+    services.issue(system_actor, template, member, "referral", "r1")  # not counted against the limit
+    coupon = services.claim(system_actor, make_template(kind="fixed", amount_fen=100, name="B"), member)
+    orders.place_order(system_actor, member=member, items=[{"sku": sku.code, "quantity": 1}], fulfilment="pickup",
+                       store=store, coupon_ids=[coupon.pk])
+    assert services.check_coupons() == []
+    CouponTemplate.objects.filter(pk=template.pk).update(issued_count=1, remaining=9)
+    problems = services.check_coupons(fix=True)
+    assert [p["kind"] for p in problems] == ["coupon_template"] and problems[0]["coupons"] == 4
+    assert services.check_coupons() == []
+    template.refresh_from_db()
+    assert (template.issued_count, template.remaining) == (4, 6)
