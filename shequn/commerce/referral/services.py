@@ -73,6 +73,10 @@ def update_settings(actor: Actor, **changes) -> ReferralSettings:
         value = changes.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
             raise InvalidReferralSettings(f"{name} must be a whole number from {low} to {high}.", field=name)
+    for name in ("referrer_coupon_template_id", "referee_coupon_template_id"):
+        value = changes.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31):
+            raise InvalidReferralSettings(f"{name} must be a coupon template id.", field=name)
     with transaction.atomic():
         row = ReferralSettings.objects.select_for_update().get(pk=settings_row().pk)
         before = _settings_dict(row)
@@ -418,3 +422,21 @@ def review(actor: Actor, referral_id: int, *, approve: bool, note: str = "") -> 
         outbox.emit("referral.reviewed", "member", referral.referee_id, referral_id=referral.pk,
                     status=referral.status)
     return referral
+
+
+def check_referrals(fix: bool = False) -> list[dict]:
+    """Every rewarded referral has its rewards, and every points reward is in the points ledger once.
+    Nothing here can be repaired automatically (`fix` is accepted for `shequn check-ledgers`)."""
+    from shequn.loyalty.models import PointsEntry
+
+    problems = []
+    rewarded = Referral.objects.filter(status=Status.REWARDED).exclude(rewards__isnull=False)
+    for referral_id in rewarded.values_list("pk", flat=True):
+        problems.append({"referral_id": referral_id, "problem": "rewarded without rewards"})
+    booked = {(member_id, ref): points for member_id, ref, points in PointsEntry.objects.filter(
+        source="referral").values_list("member_id", "ref", "points")}
+    for reward in ReferralReward.objects.filter(kind="points"):
+        if booked.get((reward.member_id, reward.ref)) != reward.points:
+            problems.append({"referral_id": reward.referral_id, "side": reward.side,
+                             "problem": "points reward not in the points ledger"})
+    return problems

@@ -120,3 +120,25 @@ def test_distributor_flow_over_http(api, make_member, store, other_store, member
     _problem(other.get(f"/distributors/{d_id}"), 404, "distributor-not-found")
     assert other.get("/distributors").json()["items"] == []
 
+
+
+@pytest.mark.parametrize("payload", [{"referrer_coupon_template_id": 10**20}, {"referee_coupon_template_id": -1},
+                                     {"burst_limit": 10**30}, {"reward_kind": "cash"}])
+def test_settings_bad_input_is_a_problem(api, payload):
+    response = api.patch("/referral-settings", payload)
+    assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["/referrals/99999999999999999999", "/distributors/99999999999999999999",
+                                  "/referrals/0"])
+def test_huge_or_zero_ids(api, path):
+    assert api.get(path).status_code in (404, 422)
+
+
+
+def test_withdrawal_of_a_huge_amount(api, system_actor, make_member, store):
+    from shequn.commerce.referral import distribution
+
+    person = make_member(store=store)
+    d = distribution.decide(system_actor, distribution.apply(system_actor, person).pk, approve=True)
+    _problem(api.post(f"/distributors/{d.pk}/withdrawals", {"amount_fen": 10**20}), 409, "insufficient-commission")

@@ -285,3 +285,14 @@ def test_coupon_settings_need_a_real_template(system_actor):
         services.update_settings(system_actor, reward_kind="coupon", referrer_coupon_template_id=999999)
     with pytest.raises(InvalidReferralSettings):
         services.update_settings(system_actor, reward_kind="coupon")
+
+
+def test_check_referrals(system_actor, pair, buy):
+    referrer, referee = pair
+    referral = _attribute(system_actor, referrer, referee)
+    buy(referee)
+    services.release_due(now=timezone.now() + dt.timedelta(days=8))
+    assert services.check_referrals() == []
+    PointsEntry.objects.filter(source="referral", member=referee).update(ref="tampered")
+    assert services.check_referrals() == [{"referral_id": referral.pk, "side": "referee",
+                                           "problem": "points reward not in the points ledger"}]
