@@ -26,6 +26,7 @@ from ..forms.commerce import YuanField
 from ..forms.communities_content import local_datetime
 
 VIEW, CAMPAIGNS, ORDERS, COMMISSIONS = "commerce.view", "commerce.campaigns", "commerce.orders", "commerce.commissions"
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_CLASS = {"draft": "inactive", "open": "running", "closed": "pending", "succeeded": "done", "failed": "failed",
                 "pending": "pending", "approved": "done", "rejected": "failed", "active": "done",
@@ -36,7 +37,7 @@ class CampaignForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("活动名称"), max_length=80)
     starts_at = local_datetime(gettext_lazy("开始时间"))
     ends_at = local_datetime(gettext_lazy("截单时间"))
-    pickup_date = forms.DateField(label=gettext_lazy("提货日"), widget=forms.DateInput(attrs={"type": "date"}))
+    pickup_date = forms.DateField(label=gettext_lazy("提货日"), widget=DATE)
     commission_permille = forms.IntegerField(label=gettext_lazy("团长佣金（‰）"), min_value=0, max_value=1000,
                                              initial=80)
     min_quantity = forms.IntegerField(label=gettext_lazy("成团数量（0 = 不限）"), min_value=0, max_value=1_000_000,
@@ -72,8 +73,8 @@ class PickupForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    period_start = forms.DateField(label=gettext_lazy("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(label=gettext_lazy("结束日期（含）"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(label=gettext_lazy("开始日期"), widget=DATE)
+    period_end = forms.DateField(label=gettext_lazy("结束日期（含）"), widget=DATE)
 
 
 def problem_message(problem: Problem) -> str:
