@@ -212,3 +212,13 @@ def test_refund_after_completion_keeps_the_team_complete(system_actor, deal, mem
     seats[1].refresh_from_db()
     team.refresh_from_db()
     assert seats[1].status == TeamSeat.Status.REFUNDED and team.status == "complete"
+
+
+def test_the_expiry_job_is_scheduled_every_minute(system_actor, deal, members):
+    from shequn.commerce.teams import tasks
+    from shequn.core.scheduler import _registry
+
+    assert _registry["teams.expire_teams"].every == dt.timedelta(minutes=1)
+    team = services.open_team(system_actor, deal, members[0]).team
+    Team.objects.filter(pk=team.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert tasks.expire_teams.call() == {"failed": 1, "cancelled": 1}
