@@ -351,11 +351,15 @@ def release(actor: Actor, referral_id: int, now: dt.datetime | None = None) -> R
     the row lock and the unique (referral, side) make a second run a no-op."""
     now = now or timezone.now()
     row = settings_row()
+    order_id = Referral.objects.filter(pk=referral_id).values_list("order_id", flat=True).first()
     with transaction.atomic():
+        # The order first, as a refund does (order → points → referral): no deadlock, and no refund can
+        # slip in between the check below and the rewards.
+        order = Order.objects.select_for_update().filter(pk=order_id).first() if order_id else None
         referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
         if referral is None or referral.status != Status.QUALIFIED or referral.release_after > now:
             return None
-        if Order.objects.filter(pk=referral.order_id, status=Order.Status.REFUNDED).exists():
+        if order is None or order.status == Order.Status.REFUNDED:
             _void(actor, referral, "首单已全额退款")
             return None
         rewards = [_reward(actor, referral, side, member_id, row, now)

@@ -86,3 +86,30 @@ def test_simultaneous_referred_sales_accrue_commission_that_sums(system_actor, m
     assert Distributor.objects.get(pk=direct.pk).pending_fen == 20 * 1000
     assert Distributor.objects.get(pk=top.pk).pending_fen == 20 * 300
     assert distribution.check_distribution() == []
+
+
+def test_refund_racing_the_release_is_either_void_or_rewarded(system_actor, make_member, store, buy):
+    from shequn.commerce import refunds
+
+    referrer = make_member(store=store)
+    cases = []
+    for _ in range(6):
+        referee = make_member(store=store)
+        referral = services.attribute(system_actor, referee=referee, code=services.code_for(referrer).code)
+        cases.append((referral, buy(referee)))
+    later = timezone.now() + dt.timedelta(days=8)
+
+    def act(i):
+        referral, order = cases[i // 2]
+        if i % 2:
+            return refunds.refund_order(system_actor, order, reason="退货")
+        return services.release(system_actor, referral.pk, now=later)
+
+    results = run_together(len(cases) * 2, act)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    for referral, _ in cases:
+        referral.refresh_from_db()
+        rewards = ReferralReward.objects.filter(referral=referral).count()
+        assert (referral.status, rewards) in (("rewarded", 2), ("void", 0)), (referral.status, rewards)
+    assert points.check_ledgers() == []
