@@ -3,21 +3,26 @@
 Prices come from the order core (`orders.price_lines`, `pricing`), orders are placed and cancelled
 through `orders.place_order` / `orders.cancel_order` acting as the member; views hold no price rules."""
 
+import datetime as dt
+import hashlib
 import secrets
 
 import segno
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequn.commerce import orders, selectors
 from shequn.commerce.models import Category, Order, Product, Sku, StockLevel
-from shequn.core.errors import Problem
+from shequn.core.errors import Conflict, Problem
+from shequn.core.models import IdempotencyRecord
 from shequn.core.money import format_fen
 from shequn.core.pagination import decode_cursor, paginate
 from shequn.members.models import Member
@@ -31,7 +36,7 @@ PRODUCTS_PAGE_SIZE = 20
 ORDERS_PAGE_SIZE = 20
 LOW_STOCK = 5
 CHECKOUT_TOKEN = "shop_checkout_token"
-CHECKOUT_DONE = "shop_checkout_done"
+STALE_CLAIM = dt.timedelta(minutes=2)  # a checkout still unfinished after this has died
 REFERRER_KEY = "referrer_member_id"  # set by the referral (distributor link) pages
 TABS = {
     "pending": (Order.Status.PENDING_PAYMENT,),
@@ -241,7 +246,7 @@ def order_problem_text(problem: Problem, names: dict[str, str] | None = None) ->
     }
     if problem.type in texts:
         return texts[problem.type]
-    if problem.type == "checkout-incomplete":
+    if problem.type in ("checkout-incomplete", "checkout-in-progress"):
         return problem.detail
     if problem.type == "coupon-not-applicable":  # the coupon rules word their refusals for members
         return problem.detail if _has_chinese(problem.detail) else _("优惠券不适用于这个订单，请重新选择。")
@@ -273,10 +278,75 @@ def _after_placed(order: Order):
     return redirect("h5:order", order_no=order.order_no)
 
 
+class CheckoutInProgress(Conflict):
+    type, title = "checkout-in-progress", "This checkout form is being submitted"
+
+
+def _checkout_key(token: str) -> str:
+    return f"h5-checkout:{token}"
+
+
+def _claim_form(request, token: str) -> str | None:
+    """One order per checkout form, even when the form arrives twice at once (a double tap without
+    JavaScript, a reload while the first is running): the form's token is claimed in the idempotency
+    table, whose unique key settles the race. Returns the order number an earlier submission placed, or
+    None when this submission is the first."""
+    scope, key = actor_for(request).idempotency_scope, _checkout_key(token)
+    for _attempt in range(2):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(actor=scope, key=key, method_path="POST /m/checkout/",
+                                                 request_hash=hashlib.sha256(key.encode()).hexdigest(),
+                                                 started_at=now)
+            return None
+        except IntegrityError:
+            record = IdempotencyRecord.objects.filter(actor=scope, key=key).first()
+        if record is None:  # the earlier submission failed and let go of the form a moment ago
+            continue
+        if record.completed_at is not None:
+            return (record.response_body or {}).get("order_no") or ""
+        if record.started_at > now - STALE_CLAIM:
+            break
+        # The earlier submission died midway (its transaction rolled back): take the form over.
+        IdempotencyRecord.objects.filter(pk=record.pk, completed_at__isnull=True, started_at=record.started_at).delete()
+    raise CheckoutInProgress(_("订单正在提交，请稍候在「我的订单」中查看。"))
+
+
+def _release_form(request, token: str) -> None:
+    IdempotencyRecord.objects.filter(actor=actor_for(request).idempotency_scope, key=_checkout_key(token),
+                                     completed_at__isnull=True).delete()
+
+
+def _submit(request, form: dict, quote: cart.Quote, token: str):
+    """提交订单: the order, the order number of an earlier submission of the same form, or a Problem."""
+    earlier = _claim_form(request, token)
+    if earlier is not None:
+        return earlier
+    try:
+        if token != request.session.get(CHECKOUT_TOKEN):
+            raise Problem(_("页面已过期，请确认订单信息后再提交。"), status=409, type="checkout-incomplete")
+        if quote.unavailable:
+            raise Problem(_("购物车里有已下架的商品，请删除后再提交。"), status=409, type="checkout-incomplete")
+        if not quote.lines:
+            raise Problem(_("购物车是空的。"), status=400, type="checkout-incomplete")
+        if quote.coupon_error:
+            raise Problem(quote.coupon_error, status=422, type="checkout-incomplete")
+        with transaction.atomic():
+            order = _place(request, form, quote)
+            IdempotencyRecord.objects.filter(actor=actor_for(request).idempotency_scope,
+                                             key=_checkout_key(token)).update(
+                completed_at=timezone.now(), response_status=201, response_body={"order_no": order.order_no})
+    except BaseException:
+        _release_form(request, token)
+        raise
+    return order
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def checkout(request):
-    """结算: pickup or delivery, points as cash, the order's breakdown, 提交订单."""
+    """结算: pickup or delivery, coupons, points as cash, the order's breakdown, 提交订单."""
     stores = list(Store.objects.filter(kind=Store.Kind.STORE, is_active=True).order_by("code"))
     form = _checkout_form(request, stores)
     items = cart.items(request.session)
@@ -285,28 +355,20 @@ def checkout(request):
     error, status = None, 200
     if request.method == "POST" and request.POST.get("action") == "place":
         token = request.POST.get("token", "")
-        done = request.session.get(CHECKOUT_DONE) or {}
-        if token and token in done:  # the same form sent twice (double tap, reload): one order
-            return redirect("h5:order", order_no=done[token])
-        if not token or token != request.session.get(CHECKOUT_TOKEN):
+        if not token or len(token) > 64:
             error, status = _("页面已过期，请确认订单信息后再提交。"), 409
-        elif quote.unavailable:
-            error, status = _("购物车里有已下架的商品，请删除后再提交。"), 409
-        elif not quote.lines:
-            error, status = _("购物车是空的。"), 400
-        elif quote.coupon_error:
-            error, status = quote.coupon_error, 422
         else:
             try:
-                order = _place(request, form, quote)
+                placed = _submit(request, form, quote, token)
             except Problem as problem:
                 names = {line.sku.code: line.sku.product.name for line in quote.lines}
                 error, status = order_problem_text(problem, names), problem.status
             else:
+                if isinstance(placed, str):  # the same form again: show the order it placed
+                    return redirect("h5:order", order_no=placed) if placed else redirect("h5:orders")
                 cart.clear(request.session)
-                request.session[CHECKOUT_DONE] = {token: order.order_no}
                 request.session.pop(CHECKOUT_TOKEN, None)
-                return _after_placed(order)
+                return _after_placed(placed)
     if not items:
         return redirect("h5:cart")
     request.session[CHECKOUT_TOKEN] = token = request.session.get(CHECKOUT_TOKEN) or secrets.token_urlsafe(16)
