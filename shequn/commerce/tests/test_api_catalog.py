@@ -204,3 +204,18 @@ def test_settings_service_refuses_bad_values(system_actor, db):
     for bad in ({"points_per_yuan": True}, {"delivery_fee_fen": -1}, {"color": 1}, {"complete_after_days": 1.5}):
         with pytest.raises(InvalidSettings):
             update_settings(system_actor, **bad)
+
+
+def test_patch_catalog_product_and_unknown_id(api, sku):
+    response = api.patch(f"/catalog/products/{sku.product_id}", {"category": "早餐", "description": "当季鲜果"})
+    assert response.status_code == 200, response.content
+    assert response.json()["category"] == "早餐" and response.json()["description"] == "当季鲜果"
+    problem(api.patch("/catalog/products/999999", {"name": "x"}), 404, "product-not-found")
+    problem(api.get("/catalog/products/999999"), 404, "product-not-found")
+
+
+def test_openapi_lists_the_commerce_endpoints(api, db):
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/products", "/api/v1/products/{sku}/prices", "/api/v1/orders/{order_id}/refunds",
+                 "/api/v1/payments/{provider}/notify", "/api/v1/reports/hot-products", "/api/v1/commerce/settings"):
+        assert path in paths, path
