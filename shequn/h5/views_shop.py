@@ -46,6 +46,12 @@ TABS = {
 }
 
 
+def channel_label(channel: str) -> str:
+    """How the order came in, for orders not bought in the shop itself (团购, 拼团 …)."""
+    labels = {"groupbuy": _("社群团购"), "team": _("拼团"), "flash": _("秒杀"), "live": _("直播"), "pos": _("门店")}
+    return labels.get(channel, "")
+
+
 def tab_labels() -> list[tuple[str, str]]:
     return [("", _("全部")), ("pending", _("待付款")), ("pickup", _("待提货")), ("done", _("已完成")),
             ("refund", _("退款"))]
@@ -397,8 +403,8 @@ def my_orders(request):
             return redirect("h5:orders")
     rows, next_cursor = paginate(qs, cursor, ORDERS_PAGE_SIZE)
     return render(request, "h5/shop/orders.html", {
-        "rows": [{"order": o, "at": local_time(request.member, o.created_at), "lines": list(o.lines.all())}
-                 for o in rows],
+        "rows": [{"order": o, "at": local_time(request.member, o.created_at), "lines": list(o.lines.all()),
+                  "channel": channel_label(o.channel)} for o in rows],
         "tab": tab, "tabs": tab_labels(), "next_cursor": next_cursor})
 
 
@@ -445,6 +451,7 @@ def order_detail(request, order_no: str):
     pickup = awaiting_pickup(order)
     return render(request, "h5/shop/order.html", {
         "order": order, "lines": lines, "timeline": _timeline(request.member, order),
+        "channel": channel_label(order.channel),
         "pending": order.status == Order.Status.PENDING_PAYMENT,
         "expires_at": local_time(request.member, order.expires_at),
         "pickup": pickup, "qr_svg": pickup_qr_svg(order.pickup_code) if pickup else "",

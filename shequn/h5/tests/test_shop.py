@@ -517,3 +517,10 @@ def test_list_and_quote_queries_do_not_grow_with_products(client, shopper, syste
         assert client.get("/m/shop/").status_code == 200
     with django_assert_max_num_queries(len(small_quote)):
         assert len(cart.quote(shopper, cart.items(basket), use_points=True, coupon_ids=[]).lines) == 20
+
+
+def test_orders_from_other_channels_say_where_they_came_from(client, shopper, system_actor, store, berries):
+    order = orders.place_order(system_actor, member=shopper, items=[{"sku": "BERRY-500", "quantity": 1}],
+                               fulfilment="pickup", store=store, channel="team", channel_ref="T1")
+    assert "拼团" in text(client.get("/m/orders/"))
+    assert 'data-channel>拼团' in text(client.get(f"/m/orders/{order.order_no}/"))
