@@ -26,8 +26,12 @@ METHODS = ("sandbox", "offline")
 
 
 def sandbox_enabled() -> bool:
-    """The sandbox page is the online payment unless a deployment names another gateway."""
-    return getattr(settings, "SHEQUN_H5_ONLINE_PAYMENT", "sandbox") == "sandbox"
+    """The sandbox marks orders paid without money, so it is on only where nobody pays for real: the demo
+    and development (DEMO_MODE / DEBUG), or a deployment that sets SHEQUN_H5_ONLINE_PAYMENT = "sandbox"."""
+    configured = getattr(settings, "SHEQUN_H5_ONLINE_PAYMENT", None)
+    if configured is not None:
+        return configured == "sandbox"
+    return bool(settings.DEMO_MODE or settings.DEBUG)
 
 
 def _not_pending(request, order: Order):

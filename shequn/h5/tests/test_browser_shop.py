@@ -19,6 +19,7 @@ def test_member_buys_two_products_with_points_and_pays_in_the_sandbox(live_serve
     from shequn.members.services import create_member
 
     settings.DEV_INBOX = True
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
     SHOTS.mkdir(parents=True, exist_ok=True)
     member = create_member(system_actor, phone="13912345678", name="王小雨", store=store)
     earn(system_actor, member.pk, 3000, source="gift", ref="welcome", reason="开卡礼")

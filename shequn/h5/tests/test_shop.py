@@ -27,6 +27,11 @@ def text(response) -> str:
     return response.content.decode()
 
 
+@pytest.fixture(autouse=True)
+def sandbox_on(settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
+
+
 @pytest.fixture
 def berries(system_actor, store):
     """草莓: two specs; gold members pay an explicit member price for the 500g box."""
@@ -414,10 +419,26 @@ def test_sandbox_page_for_a_cancelled_order_takes_no_money(client, placed, syste
     assert client.get(f"/m/orders/{placed.order_no}/pay/")["Location"] == f"/m/orders/{placed.order_no}/"
 
 
-def test_sandbox_page_is_off_when_another_gateway_is_configured(client, placed, settings):
-    settings.SHEQUN_H5_ONLINE_PAYMENT = "wechat"
+@pytest.mark.parametrize("configured, demo, debug", [("wechat", True, True), (None, False, False)])
+def test_sandbox_page_is_off_outside_the_demo_unless_configured(client, placed, settings, configured, demo, debug):
+    if configured is None:
+        del settings.SHEQUN_H5_ONLINE_PAYMENT
+    else:
+        settings.SHEQUN_H5_ONLINE_PAYMENT = configured
+    settings.DEMO_MODE, settings.DEBUG = demo, debug
     assert client.get(f"/m/pay/sandbox/{placed.order_no}/").status_code == 404
+    assert client.post(f"/m/pay/sandbox/{placed.order_no}/").status_code == 404
     assert "在线支付" not in text(client.get(f"/m/orders/{placed.order_no}/pay/"))
+    response = client.post(f"/m/orders/{placed.order_no}/pay/", {"method": "sandbox"})
+    assert response.status_code == 400
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PENDING_PAYMENT and not Payment.objects.exists()
+
+
+def test_sandbox_is_on_in_the_demo(client, placed, settings):
+    del settings.SHEQUN_H5_ONLINE_PAYMENT
+    settings.DEMO_MODE = True
+    assert "沙箱支付" in text(client.get(f"/m/pay/sandbox/{placed.order_no}/"))
 
 
 def test_another_members_order_is_not_found(placed, make_member, store):
