@@ -34,6 +34,8 @@ from shequn.stores.models import Store
 from shequn.stores.services import create_store
 
 from . import data
+from .commerce import Shop
+from .commerce_channels import attribute_referrals, load_channels
 from .communities import load_communities
 from .people import Person, link_referrals, make_people
 from .plan import Event, Planner
@@ -70,18 +72,24 @@ def load_demo(members: int = 2000, *, seed: int = SEED, show_progress: bool = Tr
         progress.advance(task)
         ids = _create_members(people, stores, now)
         progress.advance(task)
+        shop = Shop(random.Random(seed + 7), stores, now)
+        products = shop.load_catalog()
+        attribute_referrals(random.Random(seed + 8), ids, now)
         events = _plan(rng, people, showcase, ids, now)
-        task = progress.add_task("一年的消费、签到与兑换 activity", total=len(events))
-        runner = _Runner(rng, ids, stores)
+        task = progress.add_task("一年的订单、签到与兑换 orders and activity", total=len(events))
+        runner = _Runner(rng, ids, stores, shop)
         for event in events:
             runner.run(event)
             progress.advance(task)
+        shop.finish_live()
         _finish(rng, ids, staff, runner)
+        channels = load_channels(random.Random(seed + 9), shop, ids, staff, now)
         community = load_communities(random.Random(seed + 4), now)
         Member.objects.bulk_update(
             [Member(pk=pk, last_active_at=runner.last_active.get(pk, person.joined_at))
              for person, pk in zip(people, ids, strict=True)], ["last_active_at"], batch_size=500)
-    console.print(f"演示数据已加载：{len(people)} 位会员，{len(events)} 条活动记录，"
+    console.print(f"演示数据已加载：{len(people)} 位会员，{products} 种商品，{shop.count} 笔订单，"
+                  f"{len(events)} 条活动记录，{channels}，"
                   f"{community['groups']} 个社群，{community['events']} 条社群互动，"
                   f"用时 {time.perf_counter() - started:.0f} 秒。")
     return True
@@ -164,14 +172,14 @@ def _create_members(people: list[Person], stores: dict[str, Store], now: dt.date
 
 
 class _Runner:
-    """Plays events through the loyalty services in time order."""
+    """Plays events in time order: purchases become shop orders (see commerce.py), the rest goes
+    through the loyalty services."""
 
-    def __init__(self, rng: random.Random, ids: list[int], stores: dict[str, Store]):
-        self.rng, self.ids = rng, ids
+    def __init__(self, rng: random.Random, ids: list[int], stores: dict[str, Store], shop: Shop):
+        self.rng, self.ids, self.shop = rng, ids, shop
         self.store_ids = {code: s.pk for code, s in stores.items()}
         self.tiers = dict(LoyaltyAccount.objects.filter(pk__in=ids).values_list("pk", "tier_id"))
         self.last_active: dict[int, dt.datetime] = {}
-        self.purchases: list[tuple[int, str, int]] = []
 
     def run(self, event: Event) -> None:
         if event.kind == "expire":
@@ -186,11 +194,8 @@ class _Runner:
 
     def _purchase(self, member_id: int, event: Event) -> None:
         store_id = self.store_ids.get(event.store_code) or self.rng.choice(list(self.store_ids.values()))
-        if event.pay_with_points:
-            self._pay_with_points(member_id, event)
-        loyalty.record_purchase(POS, member_id, event.amount_fen, ref=event.ref, occurred_at=event.at,
-                                store_id=store_id)
-        self.purchases.append((member_id, event.ref, event.amount_fen))
+        points = self._points_wanted(member_id) if event.pay_with_points else 0
+        self.shop.purchase(member_id, store_id, event.at, event.amount_fen, points)
         tier_id = LoyaltyAccount.objects.filter(pk=member_id).values_list("tier_id", flat=True).get()
         if tier_id != self.tiers[member_id]:
             # The upgrade happened at this purchase; the service stamps it with the loading time.
@@ -199,16 +204,11 @@ class _Runner:
             TierChange.objects.filter(pk__in=list(latest)).update(created_at=event.at)
             LoyaltyAccount.objects.filter(pk=member_id).update(tier_since=event.at)
 
-    def _pay_with_points(self, member_id: int, event: Event) -> None:
-        """积分抵现: 100 points take ¥1 off, up to half the receipt; members keep some back."""
-        prog = loyalty.program()
-        cap = event.amount_fen * prog.offset_cap_pct // 100 * prog.points_per_yuan_offset // 100
+    def _points_wanted(self, member_id: int) -> int:
+        """积分抵现: members use some of their points as cash (the order caps it), keeping some back."""
         wanted = self.rng.choice([500, 1000, 1500, 2000, 3000])
-        usable = min(self.balance(member_id), cap, wanted) // 100 * 100
-        if usable >= 300:
-            yuan = usable / prog.points_per_yuan_offset
-            ledger.redeem(POS, member_id, usable, source="cash_offset", ref=f"offset:{event.ref}",
-                          reason=f"积分抵现 ¥{yuan:.2f}（小票 {event.ref}）", at=event.at)
+        usable = min(self.balance(member_id), wanted) // 100 * 100
+        return usable if usable >= 300 else 0
 
     def _gift(self, member_id: int, event: Event) -> None:
         balance = self.balance(member_id)
@@ -245,11 +245,7 @@ def _finish(rng: random.Random, ids: list[int], staff: dict[str, StaffUser], run
                                              points_each=data.BULK_GRANT["points"],
                                              reason=data.BULK_GRANT["reason"], member_ids=vip)
         loyalty.run_bulk_grant(grant.pk, hq)
-    recent = runner.purchases[-40:]
-    for member_id, ref, amount in rng.sample(recent, min(4, len(recent))):
-        partial = rng.random() < 0.5
-        loyalty.record_refund(POS, member_id, amount // 2 if partial else amount, ref=f"{ref}-refund",
-                              purchase_ref=ref)
+    runner.shop.today(rng, ids, hq)
 
 
 def print_logins(base_url: str) -> None:
