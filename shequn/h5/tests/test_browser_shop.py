@@ -60,8 +60,16 @@ def test_member_buys_two_products_with_points_and_pays_in_the_sandbox(live_serve
 
     page.goto(f"{url}/m/shop/?category=早餐")
     page.get_by_text("有机小米 2.5kg").click()
-    page.locator("input[name=quantity]").fill("2")
-    page.get_by_role("button", name="立即购买").click()
+    page.get_by_role("button", name="加入购物车").click()
+    page.locator(".toast").wait_for()
+    assert page.locator(".buy-bar-cart [data-cart-count]").inner_text() == "2"
+    page.locator(".buy-bar-cart").click()
+    page.wait_for_url(f"{url}/m/cart/")
+    page.locator("[data-cart-line='MILLET-1']").get_by_role("button", name="增加").click()
+    page.wait_for_url(f"{url}/m/cart/")
+    assert page.locator("[data-cart-line='MILLET-1'] [data-quantity]").inner_text() == "2"
+    page.screenshot(path=SHOTS / "2b-cart.png", full_page=True)
+    page.locator("[data-checkout]").click()
     page.wait_for_url(f"{url}/m/checkout/")
     assert page.locator("[data-total]").inner_text() == "¥161.70"  # 69.90 + 2 × 45.90
     page.locator("input[name=use_points]").check()  # the page re-prices itself
