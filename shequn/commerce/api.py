@@ -12,6 +12,7 @@ from shequn.core.errors import NotFound, PermissionDenied, Problem, ValidationPr
 from shequn.core.idempotency import idempotent
 from shequn.core.pagination import paginate
 from shequn.core.permissions import require
+from shequn.loyalty.models import Tier
 from shequn.members.models import Member
 from shequn.members.selectors import get_member
 from shequn.stores.models import PickupPoint
@@ -156,7 +157,7 @@ def create_product(request, payload: ProductIn):
     actor = request.auth
     require(actor, CATALOG)
     store = store_by_code(actor, payload.store_code) if payload.store_code else None
-    if store is None and payload.stock:
+    if payload.stock:
         require(actor, STOCK)
     sku = catalog.create_simple_product(actor, sku=payload.sku.strip(), name=payload.name,
                                         price_fen=payload.price_fen, stock_quantity=payload.stock, store=store,
@@ -182,16 +183,30 @@ def get_product(request, sku: str):
     return sku_out(request.auth, _sku(sku))
 
 
+def _product_changes(payload: ProductPatch) -> dict:
+    """The fields sent; a null or empty category removes it, other nulls are ignored."""
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if "category" in payload.model_fields_set and not payload.category:
+        changes["category"] = ""
+    return changes
+
+
+def _check_tiers(prices: dict[str, int]) -> None:
+    unknown = sorted(set(prices) - set(Tier.objects.values_list("code", flat=True)))
+    if unknown:
+        raise ValidationProblem(f"Unknown tier {', '.join(unknown)}; see GET /api/v1/tiers.", type="unknown-tier",
+                                field="member_prices")
+
+
 @router.patch("/products/{sku}", response=SkuOut, summary="Change the product a SKU belongs to")
 @idempotent()
 def patch_product(request, sku: str, payload: ProductPatch):
     actor = request.auth
     require(actor, CATALOG)
     item = _sku(sku)
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "category"}
+    changes = _product_changes(payload)
     if changes:
-        catalog.update_product(actor, item.product, **{k: v or "" if k == "category" else v
-                                                       for k, v in changes.items()})
+        catalog.update_product(actor, item.product, **changes)
     return sku_out(actor, _sku(sku))
 
 
@@ -201,6 +216,7 @@ def put_prices(request, sku: str, payload: PricesIn):
     actor = request.auth
     require(actor, CATALOG)
     item = _sku(sku)
+    _check_tiers(payload.member_prices)
     tiers = {tier: 0 for tier in _member_prices(item) if tier not in payload.member_prices}
     tiers.update(payload.member_prices)
     if any(fen == 0 for fen in payload.member_prices.values()):
@@ -215,6 +231,8 @@ def put_prices(request, sku: str, payload: PricesIn):
 def create_catalog_product(request, payload: CatalogProductIn):
     actor = request.auth
     require(actor, CATALOG)
+    for row in payload.skus:
+        _check_tiers(row.member_prices)
     product = catalog.create_product(
         actor, name=payload.name, category=payload.category, tags=payload.tags, description=payload.description,
         image_url=payload.image_url,
@@ -242,10 +260,9 @@ def get_catalog_product(request, product_id: int):
 def patch_catalog_product(request, product_id: int, payload: ProductPatch):
     actor = request.auth
     require(actor, CATALOG)
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "category"}
+    changes = _product_changes(payload)
     if changes:
-        catalog.update_product(actor, _product(product_id), **{k: v or "" if k == "category" else v
-                                                               for k, v in changes.items()})
+        catalog.update_product(actor, _product(product_id), **changes)
     return product_out(actor, _product(product_id))
 
 
@@ -370,7 +387,7 @@ def list_orders(request, filters: Query[OrderFilters]):
 @router.get("/orders/{int:order_id}", response=OrderDetailOut, summary="One order with lines, payments, refunds")
 def get_order(request, order_id: int):
     require(request.auth, VIEW)
-    return order_detail_out(selectors.get_order(request.auth, order_id))
+    return order_detail_out(_visible_order(request.auth, order_id))
 
 
 def _visible_order(actor, order_id: int) -> Order:

@@ -8,6 +8,12 @@ from shequn.core.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def tiers(db):
+    from shequn.loyalty.program import ensure_default_tiers
+    ensure_default_tiers()
+
+
 def put(client, path, json, key=None):
     extra = dict(client.headers)
     if key:
@@ -70,7 +76,7 @@ def test_unknown_sku_is_404(api, db):
     problem(api.get("/stock/NOPE/entries"), 404, "product-not-found")
 
 
-def test_catalog_product_with_several_skus_and_member_prices(api, db):
+def test_catalog_product_with_several_skus_and_member_prices(api, tiers):
     response = api.post("/catalog/products", {
         "name": "有机草莓", "category": "水果", "tags": ["当季"], "description": "丹东九九草莓",
         "skus": [{"code": "ST-250", "spec": "250g", "price_fen": 2590, "member_prices": {"gold": 2290}},
@@ -83,9 +89,11 @@ def test_catalog_product_with_several_skus_and_member_prices(api, db):
     assert api.get("/products/ST-500").json()["product_id"] == body["id"]
 
 
-def test_member_price_above_list_price_is_refused(api, db):
+def test_member_price_above_list_price_or_unknown_tier_is_refused(api, tiers):
     problem(api.post("/catalog/products", {"name": "x", "skus": [
         {"code": "X-1", "price_fen": 100, "member_prices": {"gold": 120}}]}), 422, "invalid-product")
+    problem(api.post("/catalog/products", {"name": "x", "skus": [
+        {"code": "X-1", "price_fen": 100, "member_prices": {"platinum": 90}}]}), 422, "unknown-tier")
     assert not Sku.objects.exists()
 
 
@@ -114,7 +122,7 @@ def test_patch_product_changes_and_deactivates(api, sku):
     assert AuditEntry.objects.filter(action="product.updated").count() == 2
 
 
-def test_put_prices_replaces_member_prices(api, sku):
+def test_put_prices_replaces_member_prices(api, sku, tiers):
     body = put(api, f"/products/{sku.code}/prices", {"price_fen": 4290, "member_prices": {"gold": 3690,
                                                                                            "silver": 3990}}).json()
     assert body["price_fen"] == 4290 and body["member_prices"] == {"gold": 3690, "silver": 3990}
@@ -124,6 +132,8 @@ def test_put_prices_replaces_member_prices(api, sku):
             422, "invalid-product")
     problem(put(api, f"/products/{sku.code}/prices", {"price_fen": 3000, "member_prices": {"gold": 0}}),
             422, "invalid-product")
+    problem(put(api, f"/products/{sku.code}/prices", {"price_fen": 3000, "member_prices": {"vip": 100}}),
+            422, "unknown-tier")
     sku.refresh_from_db()
     assert sku.price_fen == 4290
 
