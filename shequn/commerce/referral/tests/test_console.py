@@ -117,3 +117,14 @@ def test_analyst_can_view_but_not_decide(console_as, system_actor, make_member, 
     assert analyst.get("/console/commerce/distribution/").status_code == 200
     assert analyst.get("/console/commerce/withdrawals/").status_code == 200
     assert analyst.post(f"/console/commerce/distribution/{applied.pk}/decide/", {"approve": "1"}).status_code == 403
+
+
+def test_referral_list_filters(console_as, system_actor, make_member, store):
+    held = _held(system_actor, make_member, store)
+    plain = services.attribute(system_actor, referee=make_member(store=store),
+                               code=services.code_for(held.referrer).code)
+    owner = console_as()
+    default = owner.get("/console/commerce/referrals/").content.decode()
+    assert f'data-referral="{held.pk}"' in default and f'data-referral="{plain.pk}"' not in default
+    everything = owner.get("/console/commerce/referrals/?status=all").content.decode()
+    assert f'data-referral="{held.pk}"' in everything and f'data-referral="{plain.pk}"' in everything
