@@ -44,14 +44,14 @@ def _clean_scope(scope: str, categories, sku_codes) -> tuple[list[int], list[str
         missing = [n for n in names if n not in found]
         if not names or missing:
             raise InvalidCouponTemplate(f"Unknown categories: {', '.join(missing)}." if missing
-                                        else "Name at least one category.", field="categories")
+                                        else "Name at least one category.", field="categories", missing=missing)
         return sorted(set(found.values())), []
     if scope == CouponTemplate.Scope.SKUS:
         codes = sorted({str(c).strip() for c in sku_codes or () if str(c).strip()})
         missing = sorted(set(codes) - set(Sku.objects.filter(code__in=codes).values_list("code", flat=True)))
         if not codes or missing:
             raise InvalidCouponTemplate(f"Unknown SKUs: {', '.join(missing)}." if missing
-                                        else "Name at least one SKU.", field="sku_codes")
+                                        else "Name at least one SKU.", field="sku_codes", missing=missing)
         return [], codes
     return [], []
 

@@ -28,6 +28,28 @@ FORM_FIELD = {"amount_fen": "amount", "threshold_fen": "threshold", "max_discoun
               "min_spend_fen": "min_spend", "sku_codes": "sku_codes", "categories": "categories"}
 
 
+FIELD_TEXT = {
+    "amount_fen": gettext_lazy("请填写减免金额（立减券、满减券必填）。"),
+    "threshold_fen": gettext_lazy("请填写满减门槛，且不能低于减免金额。"),
+    "percent": gettext_lazy("折扣券请填写 1–99 的折扣，例如 85 表示 85 折。"),
+    "free_sku_code": gettext_lazy("请填写存在的免费商品 SKU；限定 SKU 时，它也要在适用 SKU 里。"),
+    "categories": gettext_lazy("请填写已有的分类名称。"),
+    "sku_codes": gettext_lazy("请填写已有的 SKU 编码。"),
+    "valid_days": gettext_lazy("请填写领取后有效天数（1–3650）。"),
+    "valid_from": gettext_lazy("固定时间段的券请填写开始时间和结束时间。"),
+    "valid_until": gettext_lazy("结束时间要晚于开始时间，并且不能已经过去。"),
+}
+
+
+def _template_error(problem: Problem) -> str:
+    """The operator's version of a refused template: what to fill in, and which names were not found."""
+    text = FIELD_TEXT.get(problem.extra.get("field", ""))
+    if text is None:
+        return _("券设置有误：%(detail)s") % {"detail": problem.detail}
+    missing = problem.extra.get("missing")
+    return f"{text} {_('找不到：%(names)s') % {'names': '、'.join(missing)}}" if missing else str(text)
+
+
 def _codes(text: str) -> list[str]:
     return [c for c in text.replace("，", ",").replace("\n", ",").replace(" ", ",").split(",") if c.strip()]
 
@@ -124,8 +146,7 @@ def coupon_list(request):
         except Problem as problem:
             field = problem.extra.get("field", "")
             field = FORM_FIELD.get(field, field)
-            form.add_error(field if field in form.fields else None,
-                           _("券设置有误：%(detail)s") % {"detail": problem.detail})
+            form.add_error(field if field in form.fields else None, _template_error(problem))
         else:
             messages.success(request, _("已创建优惠券「%(name)s」。") % {"name": template.name})
             return redirect("console:commerce_coupon", template_id=template.pk)

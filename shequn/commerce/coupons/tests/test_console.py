@@ -42,10 +42,13 @@ def test_create_through_the_form(console_as):
 
 
 @pytest.mark.parametrize("changes, text", [
-    ({"threshold": "10"}, "threshold must be at least the amount off"),
+    ({"threshold": "10"}, "请填写满减门槛，且不能低于减免金额。"),
     ({"amount": "abc"}, "请输入金额"),
-    ({"scope": "skus", "sku_codes": "NOPE-1"}, "Unknown SKUs: NOPE-1"),
-    ({"validity": "window", "valid_days": ""}, "valid_from"),
+    ({"amount": ""}, "请填写减免金额"),
+    ({"kind": "percent"}, "折扣券请填写 1–99 的折扣"),
+    ({"scope": "skus", "sku_codes": "NOPE-1, NOPE-2"}, "找不到：NOPE-1、NOPE-2"),
+    ({"validity": "window", "valid_days": ""}, "固定时间段的券请填写开始时间和结束时间。"),
+    ({"name": ""}, "这个字段是必填项"),
 ])
 def test_bad_forms_are_shown_next_to_the_field_and_write_nothing(console_as, changes, text):
     response = console_as().post("/console/commerce/coupons/", {**FORM, **changes})
