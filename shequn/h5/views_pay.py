@@ -58,7 +58,7 @@ def pay(request, order_no: str):
             try:
                 payments.start_payment(actor_for(request), order, "sandbox")
             except Problem as problem:
-                error, status = order_problem_text(problem), problem.status
+                error, status = order_problem_text(problem, paying=True), problem.status
             else:
                 return redirect("h5:pay_sandbox", order_no=order.order_no)
         else:
@@ -83,7 +83,7 @@ def sandbox(request, order_no: str):
         try:
             order = payments.handle_notification("sandbox", headers, body)
         except Problem as problem:
-            error, status = order_problem_text(problem), problem.status
+            error, status = order_problem_text(problem, paying=True), problem.status
         else:
             if order.status == Order.Status.PAID:
                 messages.success(request, _("支付成功"))

@@ -233,7 +233,7 @@ def _checkout_form(request, stores: list[Store]) -> dict:
             "address": (data.get("address") or "").strip()[:200], "note": (data.get("note") or "").strip()[:200]}
 
 
-def order_problem_text(problem: Problem, names: dict[str, str] | None = None) -> str:
+def order_problem_text(problem: Problem, names: dict[str, str] | None = None, *, paying: bool = False) -> str:
     """A sentence the member can act on for a refused order (service details are for operators)."""
     names = names or {}
     sku = problem.extra.get("sku", "")
@@ -258,6 +258,8 @@ def order_problem_text(problem: Problem, names: dict[str, str] | None = None) ->
         return problem.detail if _has_chinese(problem.detail) else _("优惠券不适用于这个订单，请重新选择。")
     if problem.extra.get("field") == "store_code":
         return _("请选择自提门店。")
+    if paying:
+        return _("支付失败：%(detail)s") % {"detail": problem.detail}
     return _("下单失败：%(detail)s") % {"detail": problem.detail}
 
 

@@ -545,3 +545,17 @@ def test_orders_from_other_channels_say_where_they_came_from(client, shopper, sy
                                fulfilment="pickup", store=store, channel="team", channel_ref="T1")
     assert "拼团" in text(client.get("/m/orders/"))
     assert 'data-channel>拼团' in text(client.get(f"/m/orders/{order.order_no}/"))
+
+
+def test_a_refused_notification_is_shown_and_leaves_the_order_unpaid(client, placed, monkeypatch):
+    from shequn.commerce.providers import InvalidNotification
+    from shequn.h5 import views_pay
+
+    def refuse(*_args):
+        raise InvalidNotification("The sandbox notification signature does not match.")
+
+    monkeypatch.setattr(views_pay.payments, "handle_notification", refuse)
+    response = client.post(f"/m/pay/sandbox/{placed.order_no}/")
+    assert response.status_code == 400 and "支付失败" in text(response)
+    placed.refresh_from_db()
+    assert placed.status == Order.Status.PENDING_PAYMENT and not Payment.objects.exists()
