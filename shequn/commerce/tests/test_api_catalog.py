@@ -229,3 +229,14 @@ def test_openapi_lists_the_commerce_endpoints(api, db):
     for path in ("/api/v1/products", "/api/v1/products/{sku}/prices", "/api/v1/orders/{order_id}/refunds",
                  "/api/v1/payments/{provider}/notify", "/api/v1/reports/hot-products", "/api/v1/commerce/settings"):
         assert path in paths, path
+
+
+def test_stock_entries_filter_by_store_and_page(api, sku, store, other_store, system_actor):
+    from shequn.commerce import stock
+    for n in range(3):
+        stock.receive(system_actor, sku, other_store, n + 1)
+    page = api.get(f"/stock/{sku.code}/entries?store=BJ01&limit=2").json()
+    assert [e["on_hand_delta"] for e in page["items"]] == [3, 2] and page["next_cursor"]
+    rest = api.get(f"/stock/{sku.code}/entries?store=BJ01&limit=2&cursor={page['next_cursor']}").json()
+    assert [e["on_hand_delta"] for e in rest["items"]] == [1] and rest["next_cursor"] is None
+    problem(api.get(f"/stock/{sku.code}/entries?store=NOPE"), 404, "store-not-found")

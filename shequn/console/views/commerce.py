@@ -282,6 +282,9 @@ def commerce_settings(request):
     initial = {**configuration.settings_dict(row), "delivery_fee": f"{row.delivery_fee_fen / 100:.2f}",
                "free_delivery_from": f"{row.free_delivery_from_fen / 100:.2f}"}
     form = SettingsForm(request.POST or None, initial=initial)
+    if not request.actor.can(CATALOG):
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
         try:
             configuration.update_settings(request.actor, **form.values())
