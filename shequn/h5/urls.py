@@ -44,6 +44,7 @@ urlpatterns = [
     path("coupons/claim/<int:template_id>/", views_coupons.claim, name="coupon_claim"),
     path("flash/", views_flash.sales, name="flash_sales"),
     path("flash/<int:sale_id>/", views_flash.sale, name="flash_sale"),
+    path("gb/", views_groupbuy.leader_find, name="gb_find"),
     path("gb/<str:code>/", views_groupbuy.leader_page, name="gb_leader_page"),
     path("leader/", views_groupbuy.leader_home, name="gb_leader"),
     path("leader/verify/", views_groupbuy.leader_verify, name="gb_leader_verify"),

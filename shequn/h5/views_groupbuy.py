@@ -80,6 +80,19 @@ def _offer(leader, member) -> list[dict]:
     return offer
 
 
+@member_required
+def leader_find(request):
+    """输入团长码: a member who got the code by word of mouth types it instead of opening the link."""
+    code = "".join(ch for ch in (request.GET.get("code") or "").upper() if ch.isalnum())[:8]
+    error = None
+    if code:
+        try:
+            return redirect("h5:gb_leader_page", code=selectors.leader_by_code(code).code)
+        except Problem:
+            error = _("没有这个团长码，请核对后再输入。")
+    return render(request, "h5/groupbuy/find.html", {"code": code, "error": error}, status=404 if error else 200)
+
+
 @require_http_methods(["GET", "POST"])
 @member_required
 def leader_page(request, code: str):

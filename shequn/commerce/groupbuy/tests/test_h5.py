@@ -92,3 +92,12 @@ def test_apply_to_be_a_leader(member, store):
     application = LeaderApplication.objects.get()
     assert (application.member, application.store, application.status) == (member, store, "pending")
     assert "正在审核中" in client.get("/m/leader/").content.decode()
+
+
+def test_find_a_leader_by_code(leader, member):
+    client = logged_in(member)
+    assert client.get("/m/gb/").status_code == 200
+    r = client.get("/m/gb/", {"code": f" {leader.code.lower()} "})
+    assert r.status_code == 302 and r["Location"] == f"/m/gb/{leader.code}/"
+    r = client.get("/m/gb/", {"code": "ZZZZZZ"})
+    assert r.status_code == 404 and "没有这个团长码" in r.content.decode()
