@@ -8,7 +8,7 @@ import logging
 from django.http import HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 
-from shequn.core.errors import NotFound, PermissionDenied, Problem, ValidationProblem
+from shequn.core.errors import NotFound, PermissionDenied, Problem, ValidationProblem, problem_response
 from shequn.core.idempotency import idempotent
 from shequn.core.pagination import paginate
 from shequn.core.permissions import require
@@ -464,9 +464,11 @@ def verify_pickup(request, payload: PickupVerifyIn):
 # --- payment notifications ----------------------------------------------------------------------------
 
 
-def _fail(status: int, message: str) -> JsonResponse:
-    """What WeChat Pay expects when a notification is not accepted: it sends it again later."""
-    return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+def _fail(request, status: int, message: str, type_: str = "invalid-notification") -> JsonResponse:
+    """A notification not accepted: WeChat Pay reads {"code": "FAIL", "message"} and sends it again later;
+    the same body is also a problem+json like every other error of the API."""
+    return problem_response(request, Problem(message, status=status, type=type_, title="Notification not accepted",
+                                             code="FAIL", message=message))
 
 
 @router.post("/payments/{provider}/notify", auth=None, include_in_schema=True, response={204: None},
@@ -475,7 +477,7 @@ def payment_notify(request, provider: str):
     from .providers import NotPaidNotification
     from .providers.base import PROVIDER_NAMES
     if provider not in PROVIDER_NAMES or provider == "offline":
-        return _fail(404, f"No notifications for provider {provider!r}.")
+        return _fail(request, 404, f"No notifications for provider {provider!r}.", "unknown-provider")
     try:
         order = payments.handle_notification(provider, request.headers, request.body)
     except NotPaidNotification as problem:
@@ -483,7 +485,7 @@ def payment_notify(request, provider: str):
         return HttpResponse(status=204)
     except Problem as problem:
         log.warning("payment notification refused (%s, %s): %s", provider, problem.type, problem.detail)
-        return _fail(problem.status if 400 <= problem.status < 600 else 400, problem.detail)
+        return _fail(request, problem.status if 400 <= problem.status < 600 else 400, problem.detail, problem.type)
     log.info("payment notification accepted (%s) for order %s", provider, order.order_no)
     return HttpResponse(status=204)
 

@@ -43,8 +43,9 @@ def test_bad_signature_is_refused_with_fail(client, order):
     headers, body = sign_notification(order.order_no, order.total_fen)
     tampered = body.replace(b'"amount_fen":7980', b'"amount_fen":1')
     response = notify(client, "sandbox", headers, tampered)
-    assert response.status_code == 400
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "FAIL" and "signature" in response.json()["message"]
+    assert response.json()["type"] == "invalid-notification"
     assert not Payment.objects.exists()
     response = notify(client, "sandbox", {}, body)
     assert response.status_code == 400 and response.json()["code"] == "FAIL"
