@@ -7,12 +7,15 @@ Rules (see docs/commerce-coupons.md):
   in-scope lines at member/channel price, before any coupon.
 - Order of application: free item (免费商品) first, then fixed (立减) and threshold (满减) amounts, then
   percent (折扣) on what is left of the in-scope goods — so a 85折 never discounts money another coupon
-  already took off, and the member cannot stack percentages on full price.
+  already took off, and the member cannot stack percentages on full price. Within a step narrower scopes go
+  first and capped percents after uncapped ones (see _order_key), so a set of coupons always gives the same
+  discount, however it is listed.
 - Each discount is capped at what is left of its in-scope goods and split over those lines in proportion
   to what is left on each (whole fen, sums exactly), so no line ever goes below zero.
 """
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from shequn.core.money import format_fen
 
@@ -85,9 +88,9 @@ def apply(lines: list[PricedLine], coupons: list[CouponTerms]) -> list[Discount]
     """Discounts of these coupons on these lines, in the order they apply; raises CouponNotApplicable."""
     check_stacking(coupons)
     left = [line.total_fen for line in lines]
-    ordered = sorted(enumerate(coupons), key=lambda pair: (_PHASE.get(pair[1].kind, 9), pair[0]))
+    ordered = sorted(coupons, key=_order_key)
     discounts = []
-    for _, terms in ordered:
+    for terms in ordered:
         scope = [i for i, line in enumerate(lines) if terms.covers(line)]
         if not scope:
             raise CouponNotApplicable(f"「{terms.name}」不适用于购物车里的商品。", reason="out-of-scope",
@@ -103,6 +106,16 @@ def apply(lines: list[PricedLine], coupons: list[CouponTerms]) -> list[Discount]
         discounts.append(Discount(source="coupon", ref=str(terms.coupon_id), amount_fen=amount,
                                   line_shares=shares, label=f"{terms.name} {describe(terms)}"))
     return discounts
+
+
+def _order_key(t: CouponTerms) -> tuple:
+    """Free item, then amounts, then percent; within a step narrower scopes first (a category coupon is not
+    starved by a whole-store one) and capped percents after uncapped ones; then by the terms themselves, so
+    a set gives the same discount however it is listed and whichever coupon of a template is used."""
+    scope = 0 if t.sku_codes is not None else 1 if t.category_ids is not None else 2
+    return (_PHASE.get(t.kind, 9), scope, bool(t.max_discount_fen), t.percent, t.max_discount_fen, -t.amount_fen,
+            t.threshold_fen, t.min_spend_fen, tuple(sorted(t.sku_codes or ())),
+            tuple(sorted(t.category_ids or (), key=lambda c: (c is None, c or 0))), t.free_sku_code, t.coupon_id)
 
 
 def _check_spend(terms: CouponTerms, base_fen: int) -> None:
@@ -131,3 +144,36 @@ def _shares(terms: CouponTerms, lines: list[PricedLine], scope: list[int], left:
     amount = min(amount, room)
     split = allocate(amount, [left[i] for i in scope])
     return {i: fen for i, fen in zip(scope, split, strict=True) if fen}
+
+
+def _value(lines: list[PricedLine], coupons: list[CouponTerms]) -> int | None:
+    try:
+        return sum(d.amount_fen for d in apply(lines, coupons))
+    except CouponNotApplicable:
+        return None
+
+
+def best_set(lines: list[PricedLine], candidates: list[CouponTerms], *, max_single: int = 6,
+             max_stackable: int = 6) -> tuple[list[CouponTerms], list[Discount]]:
+    """The set with the largest total discount the rules allow: none or one non-stackable coupon with any
+    subset of the stackable ones, one coupon per template (the first given of each).
+
+    A coupon that cannot apply on its own cannot apply in any set either (scope, thresholds and the free
+    item do not depend on other coupons; what is left only shrinks), so only those are combined; of them
+    the `max_single` and `max_stackable` most valuable alone are tried — at most (1+6)·2⁶ = 448 sets."""
+    first: dict[int, CouponTerms] = {}
+    for terms in candidates:
+        first.setdefault(terms.template_id, terms)
+    alone = {t.coupon_id: _value(lines, [t]) or 0 for t in first.values()}
+    usable = sorted((t for t in first.values() if alone[t.coupon_id]), key=lambda t: -alone[t.coupon_id])
+    singles = [t for t in usable if not t.stackable][:max_single]
+    stackable = [t for t in usable if t.stackable][:max_stackable]
+    best_value, best = 0, []
+    for single in [None, *singles]:
+        for size in range(len(stackable) + 1):
+            for combo in combinations(stackable, size):
+                chosen = ([single] if single else []) + list(combo)
+                value = _value(lines, chosen) if chosen else 0
+                if value and value > best_value:
+                    best_value, best = value, chosen
+    return best, apply(lines, best) if best else []

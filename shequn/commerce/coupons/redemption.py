@@ -5,7 +5,6 @@ Cancelling the unpaid order gives it back; so does a full refund. A partial refu
 A coupon given back after its validity ended becomes expired rather than available."""
 
 import datetime as dt
-from itertools import combinations
 
 from django.db.models import F
 from django.utils import timezone
@@ -120,33 +119,13 @@ def preview(member, coupon_ids, lines: list[PricedLine]) -> list[Discount]:
     return engine.apply(lines, [terms_of(by_id[i]) for i in ids])
 
 
-def _try(lines, coupons: list[Coupon]) -> int | None:
-    try:
-        return sum(d.amount_fen for d in engine.apply(lines, [terms_of(c) for c in coupons]))
-    except CouponNotApplicable:
-        return None
-
-
 def best_for(member, lines: list[PricedLine]) -> tuple[list[Coupon], list[Discount]]:
-    """The coupon set with the largest discount the rules allow: at most one non-stackable coupon plus any
-    stackable ones of different templates (the soonest-expiring coupon of each template is preferred)."""
-    first_of_template: dict[int, Coupon] = {}
-    for coupon in _available_for(member):
-        first_of_template.setdefault(coupon.template_id, coupon)
-    alone = {c.pk: _try(lines, [c]) for c in first_of_template.values()}
-    usable = [c for c in first_of_template.values() if alone[c.pk]]
-    singles = sorted((c for c in usable if not c.template.stackable), key=lambda c: -alone[c.pk])[:BEST_OF_SINGLE]
-    stackable = sorted((c for c in usable if c.template.stackable), key=lambda c: -alone[c.pk])[:BEST_OF_STACKABLE]
-    best: tuple[int, list[Coupon]] = (0, [])
-    for single in [None, *singles]:
-        for size in range(len(stackable) + 1):
-            for combo in combinations(stackable, size):
-                chosen = ([single] if single else []) + list(combo)
-                value = _try(lines, chosen) if chosen else 0
-                if value and value > best[0]:
-                    best = (value, chosen)
-    chosen = best[1]
-    return chosen, engine.apply(lines, [terms_of(c) for c in chosen]) if chosen else []
+    """The member's coupon set with the largest discount the rules allow (engine.best_set); of several coupons
+    of one template the soonest-expiring one is used."""
+    coupons = {c.pk: c for c in _available_for(member)}
+    chosen, discounts = engine.best_set(lines, [terms_of(c) for c in coupons.values()],
+                                        max_single=BEST_OF_SINGLE, max_stackable=BEST_OF_STACKABLE)
+    return [coupons[t.coupon_id] for t in chosen], discounts
 
 
 # Order hooks: run inside the order's transaction.

@@ -184,3 +184,28 @@ def test_placed_orders_always_add_up(system_actor, make_sku, make_member, store,
                                - order.points_offset_fen + order.delivery_fee_fen) >= 0
     assert order.coupon_discount_fen == sum(order.coupons.values_list("discount_fen", flat=True))
     assert sum(ln.paid_fen for ln in order.lines.all()) == order.total_fen - order.delivery_fee_fen
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_best_set_is_the_best_allowed_subset(data):
+    """best_set against brute force over every subset of up to 5 coupons."""
+    from dataclasses import replace
+    from itertools import combinations
+
+    lines = data.draw(carts())
+    # coupons of one template share its terms: distinct templates, plus perhaps a second coupon of the first
+    coupons = [replace(c, template_id=c.coupon_id) for c in data.draw(coupon_sets([line.code for line in lines]))]
+    if coupons and data.draw(st.booleans()):
+        coupons.append(replace(coupons[0], coupon_id=99))
+    best, discounts = engine.best_set(lines, coupons)
+    optimum = 0
+    for size in range(1, len(coupons) + 1):
+        for subset in combinations(coupons, size):
+            try:
+                optimum = max(optimum, sum(d.amount_fen for d in engine.apply(lines, list(subset))))
+            except CouponNotApplicable:
+                pass
+    assert sum(d.amount_fen for d in discounts) == optimum
+    if best:
+        _check_discounts(discounts, best, lines)
