@@ -12,6 +12,11 @@ from shequn.commerce.models import Order
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def online_payment(settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
+
+
 def logged_in(member) -> Client:
     client = Client()
     session = client.session

@@ -12,6 +12,11 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/60
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
 
 
+@pytest.fixture(autouse=True)
+def online_payment(settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
+
+
 def session_for(member) -> str:
     from importlib import import_module
 

@@ -10,6 +10,11 @@ from shequn.commerce.teams.models import Team, TeamSeat
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def online_payment(settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
+
+
 def logged_in(member) -> Client:
     client = Client()
     session = client.session
@@ -60,3 +65,11 @@ def test_unknown_team_and_login_required(members):
     assert logged_in(members[0]).get("/m/team/NOPE/").status_code == 404
     anonymous = Client().get("/m/team/ABC/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/m/login/")
+
+
+def test_without_online_payment_the_member_chooses_how_to_pay(settings, deal, members):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "none"
+    response = logged_in(members[0]).post(f"/m/team-deals/{deal.pk}/open/")
+    order = Order.objects.get(channel="team")
+    assert response.status_code == 302 and response["Location"] == f"/m/orders/{order.order_no}/pay/"
+    assert order.payment_method == ""
