@@ -27,6 +27,7 @@ MAX_QUANTITY = 10_000_000
 MAX_VALID_DAYS = 3650
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LIMITED_SOURCES = ("claim", "campaign_grant")  # what the per-member limit counts
+GRANT_CHUNK = 200
 
 
 def _int(value, field: str, low: int = 0, high: int = MAX_FEN) -> int:
@@ -238,28 +239,42 @@ def issue(actor: Actor, template, member, source: str, ref: str, *, at: dt.datet
     return coupon
 
 
-def grant(actor: Actor, template, members, *, ref: str, at: dt.datetime | None = None) -> dict:
-    """活动发放 to a list of members. Idempotent per ref: a retried grant gives nobody a second coupon.
-    Members at their limit are skipped; when the stock runs out the rest get nothing."""
+def grant(actor: Actor, template, members, *, ref: str, at: dt.datetime | None = None,
+          chunk: int = GRANT_CHUNK) -> dict:
+    """活动发放 to a list of members. Idempotent per ref: a retried grant gives nobody a second coupon, so a
+    grant interrupted midway is finished by running it again. Members at their limit are skipped; when the
+    stock runs out the rest get nothing. Each `chunk` of members is its own transaction, so members claiming
+    the same coupon meanwhile wait for one chunk, not for the whole grant."""
     template = _template(template)
     ref = (ref or "").strip()
     if not ref or len(ref) > 80:
         raise InvalidCouponTemplate("A grant needs a ref of at most 80 characters.", field="ref")
     at = at or timezone.now()
+    members = list(members)
     result = {"issued": 0, "already": 0, "over_limit": 0, "sold_out": 0}
+    for start in range(0, len(members), max(chunk, 1)):
+        if _grant_chunk(actor, template, members[start:start + max(chunk, 1)], ref, at, result):
+            result["sold_out"] = len(members) - result["issued"] - result["already"] - result["over_limit"]
+            break
     with transaction.atomic():
-        for index, member in enumerate(members):
+        audit.record(actor, "coupon_template.granted", template, after={"ref": ref, **result})
+    return result
+
+
+def _grant_chunk(actor: Actor, template: CouponTemplate, members: list, ref: str, at: dt.datetime,
+                 result: dict) -> bool:
+    """One transaction of a grant; True when the template ran out."""
+    with transaction.atomic():
+        for member in members:
             try:
                 _, created = _issue(actor, template, member, Coupon.Source.CAMPAIGN_GRANT, ref, at, limited=True)
             except CouponLimitReached:
                 result["over_limit"] += 1
                 continue
             except CouponSoldOut:
-                result["sold_out"] = len(members) - index
-                break
+                return True
             result["issued" if created else "already"] += 1
-        audit.record(actor, "coupon_template.granted", template, after={"ref": ref, **result})
-    return result
+    return False
 
 
 def _auto_templates(kind: str):

@@ -99,14 +99,15 @@ def test_issue_is_idempotent_per_ref(system_actor, make_template, member):
     assert template.issued_count == 2
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 200])
 def test_grant_skips_members_at_their_limit_and_a_retry_gives_nothing_twice(system_actor, make_template,
-                                                                              make_member, store):
+                                                                              make_member, store, chunk):
     template = make_template(per_member_limit=1, total_quantity=3)
     members = [make_member(store=store) for _ in range(4)]
     services.claim(system_actor, template, members[0])
-    result = services.grant(system_actor, template, members, ref="双11")
+    result = services.grant(system_actor, template, members, ref="双11", chunk=chunk)
     assert result == {"issued": 2, "already": 0, "over_limit": 1, "sold_out": 1}
-    again = services.grant(system_actor, template, members[:3], ref="双11")
+    again = services.grant(system_actor, template, members[:3], ref="双11", chunk=chunk)
     assert again == {"issued": 0, "already": 2, "over_limit": 1, "sold_out": 0}
     assert Coupon.objects.count() == 3
 
