@@ -4,7 +4,7 @@ Every purchase the planner gives a member becomes a commerce order whose paid am
 member's loyalty account counts (`Purchase.ref` = `Order.order_no`, source "shop"):
 
 - Orders older than `LIVE_DAYS` are written in bulk — Order, OrderLine, Payment, Refund and the
-  StockEntry ledger (opening stock, reservation and sale per line, weekly replenishment) with the stock
+  StockEntry ledger (opening stock, reservation and sale per line, replenishment every two weeks) with the stock
   levels set to the ledger sums — while their points and tier effects still go through the loyalty
   services in time order (`record_purchase`, `record_refund`, points as cash).
 - Orders of the last `LIVE_DAYS` days go through the order services (`place_order`, `confirm_payment`,
@@ -21,6 +21,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from shequn.core.actor import Actor
 from shequn.loyalty import activity
 from shequn.loyalty import points as ledger
 from shequn.loyalty.models import LoyaltyAccount, PointsEntry, Purchase, Tier
+from shequn.members.import_write import insert_rows
 from shequn.members.models import Member
 from shequn.stores.models import Store
 
@@ -371,20 +373,21 @@ class Shop:
         self.orders, self.lines, self.payments, self.refunds, self.moves = [], [], [], [], []
 
     def _write_stock(self) -> None:
-        """Opening stock, the sales, and weekly replenishment of what sold, as one ledger per level."""
+        """Opening stock, the sales, and replenishment every two weeks of what sold, as one ledger per level."""
         sold_by_week: dict[tuple[int, dt.date], int] = defaultdict(int)
         first = min((m[0] for m in self.moves), default=self.cutoff) - dt.timedelta(days=1)
         for at, _, level, kind, on_hand, *_ in self.moves:
             if kind == StockEntry.Kind.SALE:
                 day = _shanghai(at).date()
-                sold_by_week[(level, day - dt.timedelta(days=day.weekday()))] -= on_hand
+                monday = day - dt.timedelta(days=day.weekday())
+                sold_by_week[(level, monday - dt.timedelta(days=7 * (monday.toordinal() // 7 % 2)))] -= on_hand
         moves = list(self.moves)
         for (level, monday), quantity in sold_by_week.items():
-            restock_at = timezone.make_aware(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(6, 30)))
+            restock_at = timezone.make_aware(dt.datetime.combine(monday + dt.timedelta(days=14), dt.time(6, 30)))
             if restock_at < self.cutoff:
                 cases = -(-quantity // 6) * 6
                 moves.append((restock_at, 0, level, StockEntry.Kind.RECEIPT, cases, 0, f"PO{monday:%y%m%d}",
-                              "每周补货"))
+                              "双周补货"))
         moves.sort(key=lambda m: (m[0], m[1]))
         lowest: dict[int, int] = defaultdict(int)
         running: dict[int, int] = defaultdict(int)
@@ -405,17 +408,19 @@ class Shop:
         moves = opening + moves
         on_hand: dict[int, int] = defaultdict(int)
         reserved: dict[int, int] = defaultdict(int)
-        entries = []
+        rows = []
+        adapt = connection.ops.adapt_datetimefield_value
         for at, _, level, kind, d_on_hand, d_reserved, ref, reason in moves:
             on_hand[level] += d_on_hand
             reserved[level] += d_reserved
-            entries.append(StockEntry(level_id=level, kind=kind, on_hand_delta=d_on_hand, reserved_delta=d_reserved,
-                                      on_hand_after=on_hand[level], reserved_after=reserved[level], ref=ref,
-                                      reason=reason, actor=TILL.label if kind != StockEntry.Kind.RECEIPT else "仓库",
-                                      created_at=at))
-        StockEntry.objects.bulk_create(entries, batch_size=2000)
-        StockLevel.objects.bulk_update([StockLevel(pk=level, on_hand=on_hand[level], reserved=reserved[level])
-                                        for level in on_hand], ["on_hand", "reserved"], batch_size=500)
+            rows.append((level, str(kind), d_on_hand, d_reserved, on_hand[level], reserved[level], ref, reason,
+                         TILL.label if kind != StockEntry.Kind.RECEIPT else "仓库", adapt(at)))
+        insert_rows(StockEntry, ["level", "kind", "on_hand_delta", "reserved_delta", "on_hand_after", "reserved_after",
+                                 "ref", "reason", "actor", "created_at"], rows)
+        table = connection.ops.quote_name(StockLevel._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET on_hand = %s, reserved = %s WHERE id = %s",
+                               [(on_hand[level], reserved[level], level) for level in on_hand])
 
     def _warehouse_levels(self) -> set[int]:
         if not hasattr(self, "_wh"):

@@ -26,9 +26,11 @@ from shequn.commerce.models import Order, Sku
 from shequn.commerce.referral import distribution
 from shequn.commerce.referral import services as referral_services
 from shequn.commerce.teams import services as teams
+from shequn.core import pii
 from shequn.core.actor import Actor
 from shequn.members.models import Member
 
+from . import data
 from .commerce import CATALOG, Shop
 
 SHANGHAI = ZoneInfo(settings.TIME_ZONE)
@@ -89,7 +91,8 @@ class Channels:
         self.hq = staff_actor(staff["hq"])
         self.stores = shop.stores
         self.members = {m.pk: m for m in Member.objects.filter(pk__in=member_ids).select_related("home_store")}
-        self.taken: set[int] = set()
+        self.showcase = Member.objects.filter(phone_hash=pii.blind_index(data.DEMO_PHONE), pk__in=member_ids).first()
+        self.taken: set[int] = {self.showcase.pk} if self.showcase else set()
 
     def _pick(self, store_code: str | None = None, count: int = 1, *, keep: bool = True,
               avoid: set[int] = frozenset()) -> list[Member]:
@@ -132,15 +135,14 @@ class Channels:
                                     total_quantity=500, campaign="周年庆"),
         ]
         new_member, member_day, breakfast, fruit, vip, eggs = made
-        claimers = [m for m in self.members.values() if rng.random() < 0.3]
+        claimers = [m for m in self.members.values() if rng.random() < 0.3 or m == self.showcase]
         for member in claimers:
             at = start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds()) - 3600))
             for template in rng.sample([member_day, breakfast, fruit, eggs], rng.randint(1, 3)):
                 coupons.claim(member_actor(member.pk), template, member, at=at)
         recent = [m for m in self.members.values() if m.joined_at >= now - dt.timedelta(days=25)]
         for member in recent:
-            coupons.issue(JOB, new_member, member, Coupon.Source.NEW_MEMBER, f"signup:{member.pk}",
-                          at=member.joined_at)
+            coupons.issue_new_member(member, at=member.joined_at)
         gold = Member.objects.filter(pk__in=list(self.members), loyalty__tier__rank__gte=2)
         coupons.grant(self.hq, vip, list(gold), ref="demo-vip-thanks", at=now - dt.timedelta(days=2))
         used = self._use_coupons(claimers + recent)
@@ -267,6 +269,12 @@ class Channels:
         campaigns.Campaign.objects.filter(pk=campaign.pk).update(starts_at=starts,
                                                                  created_at=starts - dt.timedelta(hours=20))
         placed = self._gb_orders(campaign, active, 36, RUNNING_ITEMS)
+        near = [ld for ld in active if self.showcase and ld.pickup_point.store_id == self.showcase.home_store_id]
+        if near:  # the demo member bought too: an order waiting at a leader's pickup point
+            mine = ordering.place_groupbuy_order(member_actor(self.showcase.pk), campaign=campaign, leader=near[0],
+                                                 member=self.showcase, items=[{"sku": "FR001-2", "quantity": 1},
+                                                                              {"sku": "FR002-1", "quantity": 2}])
+            self._pay(mine, self.now - dt.timedelta(hours=20))
         for order in placed[:-3]:  # the last three are still waiting for payment
             self._pay(order, starts + dt.timedelta(seconds=self.rng.randint(0, int((self.now - starts)
                                                                                     .total_seconds()) - 600)))

@@ -21,6 +21,7 @@ from shequn.accounts.actors import member_actor, staff_actor
 from shequn.accounts.models import StaffUser
 from shequn.accounts.roles import ROLE_LABELS
 from shequn.accounts.staff import ensure_staff
+from shequn.commerce.groupbuy.models import Leader
 from shequn.core import audit, outbox, pii
 from shequn.core.actor import Actor
 from shequn.loyalty import points as ledger
@@ -276,6 +277,11 @@ def print_logins(base_url: str) -> None:
         balance = member.loyalty.points_balance
         out.print(f"  演示会员 Demo member  {data.DEMO_PHONE}（{member.name}，{tier}，{balance} 积分）："
                   f"在 {base}/m/login/ 输入手机号获取验证码")
+    leader = (Leader.objects.filter(status=Leader.Status.ACTIVE).select_related("member", "pickup_point")
+              .order_by("pk").first())
+    if leader is not None:
+        out.print(f"  团长 Group-buy leader {leader.member.phone}（{leader.member.name}，{leader.pickup_point.name}）："
+                  f"登录后打开 {base}/m/leader/ 核销自提、查看佣金")
     out.print("  API 令牌 API token    .venv/bin/shequn create-api-token --username hq")
     out.print()
 
