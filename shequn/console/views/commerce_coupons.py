@@ -4,6 +4,7 @@ coupons, granting to members by member numbers, a tag or a tier, and pausing iss
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -161,7 +162,8 @@ def _detail(request, template: CouponTemplate, grant_form: GrantForm, status: in
     return render(request, "console/commerce/coupons_detail.html", {
         "nav": "commerce_coupons", "row": _rows(request.actor, [template])[0], "t": template,
         "coupons": coupons, "next_cursor": next_cursor, "grant_form": grant_form,
-        "can_edit": request.actor.can(CAMPAIGNS), "now": timezone.now()}, status=status)
+        "can_edit": request.actor.can(CAMPAIGNS), "now": timezone.now(),
+        "claim_url": request.build_absolute_uri(reverse("h5:coupon_claim", args=[template.pk]))}, status=status)
 
 
 @console_view(VIEW)

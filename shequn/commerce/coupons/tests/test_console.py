@@ -39,6 +39,7 @@ def test_create_through_the_form(console_as):
                                                                                                9900, 500)
     page = client.get(response["Location"]).content.decode()
     assert "满99减20" in page and 'id="grant-coupon"' in page
+    assert f"/m/coupons/claim/{template.pk}/</code>" in page
 
 
 @pytest.mark.parametrize("changes, text", [
