@@ -54,3 +54,38 @@ def test_300_attempts_by_150_members_for_50_units(system_actor, make_sale, make_
     level = StockLevel.objects.get(sku=sale.sku, store=store)
     assert (level.on_hand, level.reserved) == (100, 50)
     assert stock.check_stock() == [] and services.check_flash_sales() == []
+
+
+def test_expired_orders_given_back_while_others_buy(system_actor, make_sale, make_member, store):
+    import datetime as dt
+
+    from shequn.commerce import orders
+
+    sale = make_sale(quantity=20, per_member_limit=1)
+    early = [make_member(store=store) for _ in range(20)]
+    for member in early:
+        services.buy(system_actor, FlashSale.objects.get(pk=sale.pk), member)
+    later = [make_member(store=store) for _ in range(28)]
+    # just past the early orders' deadline: orders placed during the test are not yet due
+    after_deadline = max(Order.objects.filter(channel="flash").values_list("expires_at", flat=True)) + \
+        dt.timedelta(milliseconds=1)
+
+    def act(i: int):
+        if i < 2:
+            return orders.cancel_expired(after_deadline, limit=20)
+        results = []
+        for member in later[i - 2::28][:1]:
+            try:
+                results.append(services.buy(system_actor, FlashSale.objects.get(pk=sale.pk), member))
+            except FlashSaleSoldOut as exc:
+                results.append(exc)
+        return results
+
+    results = run_together(30, act)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(results[:2]) == 20  # every early order cancelled exactly once
+    sale.refresh_from_db()
+    held = sum(FlashOrder.objects.filter(sale=sale, cancelled=False).values_list("quantity", flat=True))
+    assert sale.remaining >= 0 and held == 20 - sale.remaining
+    assert FlashOrder.objects.filter(sale=sale, cancelled=True).count() == 20
+    assert stock.check_stock() == [] and services.check_flash_sales() == []
