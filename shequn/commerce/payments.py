@@ -68,26 +68,36 @@ def confirm_payment(actor: Actor, *, provider: str, order_no: str, transaction_i
         if order.status != Order.Status.PENDING_PAYMENT:
             return _late_payment(actor, order, provider, transaction_id, amount_fen, paid_at)
         if amount_fen != order.total_fen:
-            audit.record(actor, "payment.mismatch", order, store_id=order.store_id,
-                         after={"provider": provider, "transaction_id": transaction_id, "amount_fen": amount_fen})
-            raise PaymentMismatch(f"Order {order_no} is {order.total_fen} fen; the payment says {amount_fen}.")
-        Payment.objects.create(order=order, provider=provider, transaction_id=transaction_id, amount_fen=amount_fen,
-                               paid_at=paid_at)
-        for line in order.lines.all().order_by("level_id"):
-            stock.sell(line.level_id, line.quantity, ref=order.order_no)
-        order.status, order.paid_fen, order.paid_at, order.payment_method = (
-            Order.Status.PAID, amount_fen, paid_at, provider)
-        order.save(update_fields=["status", "paid_fen", "paid_at", "payment_method"])
-        if amount_fen > 0:
-            loyalty_activity.record_purchase(actor, order.member_id, amount_fen, ref=order.order_no, source="shop",
-                                             occurred_at=paid_at, store_id=order.store_id)
-        hooks.fire("paid", order)
-        audit.record(actor, "order.paid", order, store_id=order.store_id,
-                     after={"provider": provider, "transaction_id": transaction_id, "amount_fen": amount_fen})
-        outbox.emit("order.paid", "order", order.pk, order_no=order.order_no, member_id=order.member_id,
-                    amount_fen=amount_fen, paid_at=paid_at.isoformat(), store_id=order.store_id,
-                    channel=order.channel)
+            mismatch = (order.total_fen, order.store_id)
+        else:
+            mismatch = None
+            _mark_paid(actor, order, provider, transaction_id, amount_fen, paid_at)
+    if mismatch is not None:  # audited outside the refused transaction so the record stays
+        audit.record(actor, "payment.mismatch", order, store_id=mismatch[1],
+                     after={"provider": provider, "transaction_id": transaction_id, "amount_fen": amount_fen,
+                            "order_total_fen": mismatch[0]})
+        raise PaymentMismatch(f"Order {order_no} is {mismatch[0]} fen; the payment says {amount_fen}.")
     return order
+
+
+def _mark_paid(actor: Actor, order: Order, provider: str, transaction_id: str, amount_fen: int,
+               paid_at: dt.datetime) -> None:
+    Payment.objects.create(order=order, provider=provider, transaction_id=transaction_id, amount_fen=amount_fen,
+                           paid_at=paid_at)
+    for line in order.lines.all().order_by("level_id"):
+        stock.sell(line.level_id, line.quantity, ref=order.order_no)
+    order.status, order.paid_fen, order.paid_at, order.payment_method = (
+        Order.Status.PAID, amount_fen, paid_at, provider)
+    order.save(update_fields=["status", "paid_fen", "paid_at", "payment_method"])
+    if amount_fen > 0:
+        loyalty_activity.record_purchase(actor, order.member_id, amount_fen, ref=order.order_no, source="shop",
+                                         occurred_at=paid_at, store_id=order.store_id)
+    hooks.fire("paid", order)
+    audit.record(actor, "order.paid", order, store_id=order.store_id,
+                 after={"provider": provider, "transaction_id": transaction_id, "amount_fen": amount_fen})
+    outbox.emit("order.paid", "order", order.pk, order_no=order.order_no, member_id=order.member_id,
+                amount_fen=amount_fen, paid_at=paid_at.isoformat(), store_id=order.store_id,
+                channel=order.channel)
 
 
 def _late_payment(actor: Actor, order: Order, provider: str, transaction_id: str, amount_fen: int,

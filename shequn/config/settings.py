@@ -34,6 +34,9 @@ SECRET_KEY = _persistent_secret("SHEQUN_SECRET_KEY", 50)
 PII_KEY = _persistent_secret("SHEQUN_PII_KEY")
 DEBUG = _env_bool("SHEQUN_DEBUG", False)
 DEMO_MODE = _env_bool("SHEQUN_DEMO", False)
+# Member online payment: "sandbox" (demo gateway, no money moves), "wechat", or "" (pay at the store only).
+# Empty means the sandbox in the demo or with SHEQUN_DEBUG, otherwise pay at the store.
+SHEQUN_H5_ONLINE_PAYMENT = os.environ.get("SHEQUN_H5_ONLINE_PAYMENT", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("SHEQUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SHEQUN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 

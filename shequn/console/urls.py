@@ -1,10 +1,25 @@
 from django.urls import path
 
-from .views import audit, auth, communities, communities_content, dashboard, grants, imports, loyalty, members, staff
-from .views import commerce, commerce_flash, commerce_orders, commerce_reports, commerce_teams
-from .views import commerce_coupons
-from .views import commerce_referral
-from .views import commerce_groupbuy
+from .views import (
+    audit,
+    auth,
+    commerce,
+    commerce_coupons,
+    commerce_flash,
+    commerce_groupbuy,
+    commerce_orders,
+    commerce_referral,
+    commerce_reports,
+    commerce_teams,
+    communities,
+    communities_content,
+    dashboard,
+    grants,
+    imports,
+    loyalty,
+    members,
+    staff,
+)
 
 app_name = "console"
 urlpatterns = [

@@ -1,7 +1,16 @@
 from django.urls import path
 
-from . import views, views_flash, views_groupbuy, views_groups, views_pay, views_referral, views_shop, views_teams
-from . import views_coupons
+from . import (
+    views,
+    views_coupons,
+    views_flash,
+    views_groupbuy,
+    views_groups,
+    views_pay,
+    views_referral,
+    views_shop,
+    views_teams,
+)
 
 app_name = "h5"
 urlpatterns = [

@@ -28,8 +28,8 @@ METHODS = ("sandbox", "offline")
 def sandbox_enabled() -> bool:
     """The sandbox marks orders paid without money, so it is on only where nobody pays for real: the demo
     and development (DEMO_MODE / DEBUG), or a deployment that sets SHEQUN_H5_ONLINE_PAYMENT = "sandbox"."""
-    configured = getattr(settings, "SHEQUN_H5_ONLINE_PAYMENT", None)
-    if configured is not None:
+    configured = getattr(settings, "SHEQUN_H5_ONLINE_PAYMENT", "")
+    if configured:
         return configured == "sandbox"
     return bool(settings.DEMO_MODE or settings.DEBUG)
 

@@ -1,6 +1,6 @@
 """Sandbox gateway (沙箱支付): a local stand-in for a real gateway, for the demo and for tests.
 
-The member's page (`/h5/pay/sandbox/<order_no>/`) "pays" by posting a notification signed the way a real
+The member's page (`/m/pay/sandbox/<order_no>/`) "pays" by posting a notification signed the way a real
 gateway signs: `X-Sandbox-Signature` = hex HMAC-SHA256 over `timestamp\\nnonce\\nbody` with
 `settings.SHEQUN_SANDBOX_PAY_SECRET` (derived from SECRET_KEY when unset), plus `X-Sandbox-Timestamp`
 (Unix seconds) and `X-Sandbox-Nonce`. The body is JSON:
@@ -81,7 +81,8 @@ class SandboxProvider:
 
     def checkout(self, *, order_no: str, amount_fen: int, description: str, payer_openid: str = "") -> Checkout:
         validate_checkout(order_no, amount_fen, description)
-        return Checkout(provider=self.name, params={"pay_url": f"/h5/pay/sandbox/{order_no}/"})
+        from django.urls import reverse
+        return Checkout(provider=self.name, params={"pay_url": reverse("h5:pay_sandbox", args=[order_no])})
 
     def parse_notification(self, headers: Mapping[str, str], body: bytes) -> PaidNotice:
         h = header_map(headers)

@@ -97,7 +97,7 @@ def test_sandbox_checkout_leaves_order_pending(api, member, sku):
     order = place(api, member, [{"sku": sku.code, "quantity": 1}]).json()
     body = api.post(f"/orders/{order['id']}/pay", {"method": "sandbox"}).json()
     assert body["status"] == "pending_payment"
-    assert body["checkout"] == {"provider": "sandbox", "params": {"pay_url": f"/h5/pay/sandbox/{order['order_no']}/"}}
+    assert body["checkout"] == {"provider": "sandbox", "params": {"pay_url": f"/m/pay/sandbox/{order['order_no']}/"}}
     problem(api.post(f"/orders/{order['id']}/pay", {"method": "bitcoin"}), 422, "validation-error")
 
 

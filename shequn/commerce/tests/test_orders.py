@@ -230,3 +230,16 @@ def test_expired_wechat_order_paid_after_all_is_confirmed(system_actor, member, 
     assert orders.cancel_expired(now=order.expires_at + dt.timedelta(seconds=1)) == 0
     order.refresh_from_db()
     assert order.status == "paid" and order.payments.get().transaction_id == "4200001"
+
+
+def test_a_payment_of_the_wrong_amount_is_refused_and_audited(system_actor, member, store, sku):
+    from shequn.commerce.errors import PaymentMismatch
+    from shequn.core.models import AuditEntry
+    order = orders.place_order(system_actor, member=member, items=[{"sku": sku.code, "quantity": 1}],
+                               fulfilment="pickup", store=store)
+    with pytest.raises(PaymentMismatch):
+        payments.confirm_payment(system_actor, provider="sandbox", order_no=order.order_no, transaction_id="X",
+                                 amount_fen=1, paid_at=timezone.now())
+    order.refresh_from_db()
+    assert order.status == "pending_payment" and not order.payments.exists()
+    assert AuditEntry.objects.filter(action="payment.mismatch").count() == 1

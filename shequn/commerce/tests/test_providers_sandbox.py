@@ -60,7 +60,7 @@ def test_offline_has_no_notifications():
 
 def test_sandbox_checkout_gives_the_pay_page():
     checkout = get_provider("sandbox").checkout(order_no=ORDER, amount_fen=12345, description="大闸蟹礼盒")
-    assert checkout == Checkout("sandbox", {"pay_url": f"/h5/pay/sandbox/{ORDER}/"})
+    assert checkout == Checkout("sandbox", {"pay_url": f"/m/pay/sandbox/{ORDER}/"})
 
 
 def test_sign_then_parse_round_trip():
