@@ -108,3 +108,18 @@ def test_void(api, system_actor, member):
     voided = api.post(f"/coupons/{coupon.pk}/void", {"reason": "发错了"})
     assert voided.status_code == 200 and voided.json()["status"] == "void"
     assert api.post("/coupons/999999/void", {"reason": "x"}).status_code == 404
+
+
+def test_orders_api_takes_coupons_and_refuses_with_problem_json(api, member, store, sku):
+    template = api.post("/coupons/templates", THRESHOLD).json()
+    coupon = api.post(f"/coupons/templates/{template['id']}/claim", {"member_id": member.pk}).json()
+    order = {"member_id": member.pk, "fulfilment": "pickup", "store_code": store.code, "coupon_ids": [coupon["id"]]}
+    short = api.post("/orders", {**order, "items": [{"sku": sku.code, "quantity": 1}]}, key="o1")
+    assert short.status_code == 422 and short["Content-Type"] == PROBLEM
+    assert short.json()["type"] == "coupon-not-applicable" and short.json()["short_fen"] == 9900 - 3990
+    placed = api.post("/orders", {**order, "items": [{"sku": sku.code, "quantity": 3}]}, key="o2")
+    assert placed.status_code == 201, placed.json()
+    assert placed.json()["total_fen"] == 11970 - 2000
+    assert Coupon.objects.get(pk=coupon["id"]).status == "locked"
+    assert api.post(f"/orders/{placed.json()['id']}/cancel").status_code == 200
+    assert Coupon.objects.get(pk=coupon["id"]).status == "available"
