@@ -6,7 +6,6 @@ Every write goes through the group-buy services; payment through the order core'
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +22,7 @@ from shequn.core.errors import Problem
 from shequn.stores.models import Store
 
 from .session import actor_for, member_required
+from .views_pay import sandbox_enabled
 
 MAX_ROWS = 30
 
@@ -52,11 +52,17 @@ def _leader_or_404(code: str):
         raise Http404("No such leader.") from None
 
 
-def _pay_url(order: Order, checkout) -> str:
-    try:
-        return reverse("h5:pay_sandbox", kwargs={"order_no": order.order_no})
-    except NoReverseMatch:
-        return checkout.params.get("pay_url", "/")
+def _to_payment(request, actor, order: Order):
+    """Online payment through the order core (the sandbox gateway where it is on); otherwise the cashier
+    page, which offers paying at the counter."""
+    if sandbox_enabled():
+        try:
+            payments.start_payment(actor, order, "sandbox")
+        except Problem as problem:
+            messages.error(request, problem_text(problem))
+        else:
+            return redirect("h5:pay_sandbox", order_no=order.order_no)
+    return redirect("h5:order_pay", order_no=order.order_no)
 
 
 def _wanted(post, campaign: Campaign) -> list[dict]:
@@ -109,11 +115,10 @@ def leader_page(request, code: str):
             order = place_groupbuy_order(actor, campaign=campaign, leader=leader, member=request.member,
                                          items=_wanted(request.POST, campaign),
                                          note=(request.POST.get("note") or "")[:200])
-            checkout = payments.start_payment(actor, order, "sandbox")
         except Problem as problem:
             error, status = problem_text(problem), problem.status
         else:
-            return redirect(_pay_url(order, checkout))
+            return _to_payment(request, actor, order)
     return render(request, "h5/groupbuy/leader_page.html", {
         "leader": leader, "point": leader.pickup_point, "offer": _offer(leader, request.member),
         "active": leader.status == leader.Status.ACTIVE, "error": error}, status=status)

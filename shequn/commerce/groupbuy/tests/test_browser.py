@@ -35,6 +35,7 @@ def test_member_buys_through_a_leader_link_and_the_leader_verifies_the_pickup(li
     from shequn.members.services import create_member
 
     settings.DEV_INBOX = True
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
     SHOTS.mkdir(parents=True, exist_ok=True)
     boss = create_member(system_actor, phone="13700001111", name="王团长", store=store)
     leader = leaders.approve(system_actor, leaders.apply(

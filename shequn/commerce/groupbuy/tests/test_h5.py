@@ -27,7 +27,8 @@ def test_unknown_leader_is_404(member):
     assert logged_in(member).get("/m/gb/NOPE99/").status_code == 404
 
 
-def test_member_orders_through_the_link_and_goes_to_pay(campaign, leader, member):
+def test_member_orders_through_the_link_and_goes_to_pay(campaign, leader, member, settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "sandbox"
     client = logged_in(member)
     page = client.get(f"/m/gb/{leader.code}/").content.decode()
     assert "周末草莓团" in page and "¥29.90" in page and "幸福里自提点" in page
@@ -101,3 +102,10 @@ def test_find_a_leader_by_code(leader, member):
     assert r.status_code == 302 and r["Location"] == f"/m/gb/{leader.code}/"
     r = client.get("/m/gb/", {"code": "ZZZZZZ"})
     assert r.status_code == 404 and "没有这个团长码" in r.content.decode()
+
+
+def test_without_the_sandbox_the_order_goes_to_the_cashier(campaign, leader, member, settings):
+    settings.SHEQUN_H5_ONLINE_PAYMENT = "wechat"
+    r = logged_in(member).post(f"/m/gb/{leader.code}/", {"campaign": campaign.pk, "qty_GB-EGG": "1"})
+    order = Order.objects.get()
+    assert r["Location"] == f"/m/orders/{order.order_no}/pay/" and order.status == "pending_payment"
