@@ -40,7 +40,7 @@ from shequn.stores.models import Store
 
 from . import catalog_data
 
-LIVE_DAYS = 30
+LIVE_DAYS = 14
 PICKUP_WAIT = dt.timedelta(hours=36)  # orders paid since then are still waiting to be picked up
 MAX_LINES = 14
 CATALOG = Actor(kind="system", id="demo-catalog", label="商品运营 (demo)")

@@ -135,10 +135,10 @@ class Channels:
                                     total_quantity=500, campaign="周年庆"),
         ]
         new_member, member_day, breakfast, fruit, vip, eggs = made
-        claimers = [m for m in self.members.values() if rng.random() < 0.3 or m == self.showcase]
+        claimers = [m for m in self.members.values() if rng.random() < 0.12 or m == self.showcase]
         for member in claimers:
             at = start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds()) - 3600))
-            for template in rng.sample([member_day, breakfast, fruit, eggs], rng.randint(1, 3)):
+            for template in rng.sample([member_day, breakfast, fruit, eggs], rng.choice([1, 1, 2, 3])):
                 coupons.claim(member_actor(member.pk), template, member, at=at)
         recent = [m for m in self.members.values() if m.joined_at >= now - dt.timedelta(days=25)]
         for member in recent:
