@@ -246,7 +246,12 @@ class Shop:
         created = at - dt.timedelta(minutes=rng.randint(1, 25)) if online else at
         handed = (at + dt.timedelta(hours=rng.randint(2, 30))) if online else at
         store = self.store_by_id[store_id]
-        order = Order(order_no=number, member_id=member_id, store_id=store_id, status=Order.Status.COMPLETED,
+        completed = handed + dt.timedelta(days=self.settings.complete_after_days)
+        if completed <= self.now:
+            status = Order.Status.COMPLETED
+        else:  # still inside the after-sales window
+            status, completed = (Order.Status.FULFILLED if delivery else Order.Status.PICKED_UP), None
+        order = Order(order_no=number, member_id=member_id, store_id=store_id, status=status,
                       fulfilment=Order.Fulfilment.DELIVERY if delivery else Order.Fulfilment.PICKUP,
                       channel=channel, tier_code=tier_code, subtotal_fen=subtotal,
                       member_discount_fen=subtotal - goods, points_used=points_used, points_offset_fen=offset,
@@ -254,7 +259,7 @@ class Shop:
                       pickup_code="" if delivery else f"{rng.randrange(10**8):08d}",
                       address=self._address(store) if delivery else "",
                       created_at=created, expires_at=created + dt.timedelta(minutes=30), paid_at=at,
-                      fulfilled_at=handed, completed_at=handed + dt.timedelta(days=self.settings.complete_after_days))
+                      fulfilled_at=handed, completed_at=completed)
         shares = pricing.allocate(offset, [ln.quantity * ln.unit_fen for ln in lines])
         rows = [OrderLine(sku_id=ln.item.sku_id, level_id=self.levels[(ln.item.sku_id, store_id)],
                           product_name=ln.item.product_name, spec=ln.item.spec, quantity=ln.quantity,

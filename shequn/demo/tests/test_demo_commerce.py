@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_demo_shop_has_a_catalog_a_year_of_orders_and_every_channel():
     assert load_demo(members=60, show_progress=False) is True
     now = timezone.now()
+    counts = [model.objects.count() for model in (Product, Order, StockEntry, Coupon, Leader)]
+    assert load_demo(members=60, show_progress=False) is False
+    assert [model.objects.count() for model in (Product, Order, StockEntry, Coupon, Leader)] == counts
 
     assert 190 <= Product.objects.count() <= 230
     assert Product.objects.values("category").distinct().count() >= 9
