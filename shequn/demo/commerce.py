@@ -14,7 +14,6 @@ member's loyalty account counts (`Purchase.ref` = `Order.order_no`, source "shop
 Baskets follow a long tail: a few 爆品 carry most sales, seasonal boxes sell in their season."""
 
 import bisect
-import contextlib
 import datetime as dt
 import itertools
 import random
@@ -87,17 +86,11 @@ def _shanghai(at: dt.datetime) -> dt.datetime:
     return timezone.localtime(at)
 
 
-@contextlib.contextmanager
-def _keep_given_times(*models):
-    """Bulk rows keep the historic times we give them instead of "now" (auto_now_add)."""
-    fields = [f for m in models for f in m._meta.concrete_fields if getattr(f, "auto_now_add", False)]
-    for f in fields:
-        f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f in fields:
-            f.auto_now_add = True
+def _insert(model, objects: list) -> None:
+    """INSERT unsaved instances as they are, historic created_at included (no auto_now_add), in one go."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    insert_rows(model, [f.name for f in fields],
+                [tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields) for obj in objects])
 
 
 class Shop:
@@ -224,8 +217,8 @@ class Shop:
 
     def _historic(self, member_id: int, store_id: int, at: dt.datetime, target_fen: int, points: int) -> str:
         rng = self.rng
-        tier_code, permille = self.tier_of(member_id)
-        balance = LoyaltyAccount.objects.filter(pk=member_id).values_list("points_balance", flat=True).get()
+        tier_id, balance = LoyaltyAccount.objects.filter(pk=member_id).values_list("tier_id", "points_balance").get()
+        tier_code, permille = self.tiers[tier_id]
         points = min(points, balance)
         wanted_offset = points * 100 // max(self.settings.points_per_yuan, 1)
         lines = self.basket(target_fen + wanted_offset, tier_code, permille, _shanghai(at).month)
@@ -352,26 +345,32 @@ class Shop:
         if self.flushed:
             return
         self.flushed = True
-        with _keep_given_times(Order, Payment, Refund, StockEntry):
-            Order.objects.bulk_create(self.orders, batch_size=500)
-            all_lines = []
-            for order, rows, payment in zip(self.orders, self.lines, self.payments, strict=True):
-                for row in rows:
-                    row.order_id = order.pk
-                all_lines.extend(rows)
-                if payment is not None:
-                    payment.order_id = order.pk
-            OrderLine.objects.bulk_create(all_lines, batch_size=1000)
-            Payment.objects.bulk_create([p for p in self.payments if p is not None], batch_size=1000)
-            refund_rows = []
-            for order, rows, made in zip(self.orders, self.lines, self.refunds, strict=True):
-                for refund in made:
-                    refund.order_id = order.pk
-                    for record in refund.lines:
-                        record["line_id"] = rows[record.pop("line_index")].pk
-                    refund_rows.append(refund)
-            Refund.objects.bulk_create(refund_rows, batch_size=1000)
-            self._write_stock()
+        _insert(Order, self.orders)
+        numbers = [o.order_no for o in self.orders]
+        ids = {}
+        for start in range(0, len(numbers), 900):
+            ids.update(Order.objects.filter(order_no__in=numbers[start:start + 900]).values_list("order_no", "pk"))
+        for order, rows, payment in zip(self.orders, self.lines, self.payments, strict=True):
+            order.pk = ids[order.order_no]
+            for row in rows:
+                row.order_id = order.pk
+            if payment is not None:
+                payment.order_id = order.pk
+        _insert(OrderLine, [row for rows in self.lines for row in rows])
+        _insert(Payment, [p for p in self.payments if p is not None])
+        refunded = [(order, rows, made) for order, rows, made in zip(self.orders, self.lines, self.refunds,
+                                                                     strict=True) if made]
+        line_ids = {(order_id, sku_id): pk for pk, order_id, sku_id in OrderLine.objects.filter(
+            order_id__in=[order.pk for order, _, _ in refunded]).values_list("pk", "order_id", "sku_id")}
+        refund_rows = []
+        for order, rows, made in refunded:
+            for refund in made:
+                refund.order_id = order.pk
+                for record in refund.lines:
+                    record["line_id"] = line_ids[(order.pk, rows[record.pop("line_index")].sku_id)]
+                refund_rows.append(refund)
+        _insert(Refund, refund_rows)
+        self._write_stock()
         for number, at in self.refund_times:
             Purchase.objects.filter(source="shop", ref=number).update(occurred_at=at)
             PointsEntry.objects.filter(source="reversal", ref=f"refund:shop:{number}").update(created_at=at)
