@@ -1,6 +1,8 @@
 """Demo data: three stores, staff of every role, about 2,000 members and a year of
-purchases, check-ins, redemptions and expiry, all through the real services so
-points, tiers and ledgers come out as they would in a live store.
+orders, check-ins, redemptions and expiry, through the real services so points, tiers
+and ledgers come out as they would in a live store; a catalog of about 200 products
+with the shop's channels (commerce.py, commerce_channels.py — older orders are written
+in bulk there, see docs/commerce-demo.md).
 
 Loading is all-or-nothing in one transaction and happens once: when the demo member
 already exists, load_demo() changes nothing."""
@@ -42,7 +44,6 @@ from .people import Person, link_referrals, make_people
 from .plan import Event, Planner
 
 SEED = 20261118
-POS = Actor(kind="system", id="pos", label="POS 收银")
 SYSTEM = Actor(kind="system", id="demo", label="demo loader")
 console = Console()
 
