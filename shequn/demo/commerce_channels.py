@@ -137,7 +137,7 @@ class Channels:
         new_member, member_day, breakfast, fruit, vip, eggs = made
         claimers = [m for m in self.members.values() if rng.random() < 0.12 or m == self.showcase]
         for member in claimers:
-            at = start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds()) - 3600))
+            at = start + dt.timedelta(seconds=rng.randint(0, int((now - start).total_seconds()) - 4 * 3600))
             for template in rng.sample([member_day, breakfast, fruit, eggs], rng.choice([1, 1, 2, 3])):
                 coupons.claim(member_actor(member.pk), template, member, at=at)
         recent = [m for m in self.members.values() if m.joined_at >= now - dt.timedelta(days=25)]
@@ -160,7 +160,8 @@ class Channels:
             if not best:
                 continue
             order = self.shop.place(member, member.home_store, lines, coupon_ids=[c.pk for c in best])
-            self._pay(order, self.now - dt.timedelta(minutes=self.rng.randint(20, 60 * 30)))
+            paid_at = self._pay(order, self.now - dt.timedelta(minutes=self.rng.randint(20, 180))).paid_at
+            Coupon.objects.filter(order=order).update(used_at=paid_at)
             used += len(best)
         return used
 
@@ -257,8 +258,9 @@ class Channels:
         for statement in made:
             statements.confirm(self.hq, statement)
         if made:
+            payday = _local(self.today - dt.timedelta(days=self.today.weekday()), 15)
             statements.mark_paid(self.hq, made[0], reference=f"WXTRANSFER{monday:%Y%m%d}001",
-                                 paid_at=_local(self.today - dt.timedelta(days=self.today.weekday()), 15))
+                                 paid_at=min(payday, self.now - dt.timedelta(minutes=30)))
 
     def _running(self, active: list[Leader]) -> int:
         """This week's campaign: open until the day after tomorrow, pickup the day after."""
@@ -292,15 +294,18 @@ class Channels:
         people = self._pick("SH-JA", 5)
         if len(people) < 5:
             return {"teams": 0}
-        full = self._seat(teams.open_team(member_actor(people[0].pk), deal, people[0]), 300)
-        for member in people[1:3]:
-            self._seat(teams.join_team(member_actor(member.pk), full.team, member), 200)
-        waiting = self._seat(teams.open_team(member_actor(people[3].pk), deal, people[3]), 90)
-        self._seat(teams.join_team(member_actor(people[4].pk), waiting.team, people[4]), 40)
+        full = self._seat(teams.open_team(member_actor(people[0].pk), deal, people[0], now=self._ago(300)), 298)
+        for member, minutes in zip(people[1:3], (200, 130), strict=True):
+            self._seat(teams.join_team(member_actor(member.pk), full.team, member, now=self._ago(minutes)), minutes - 2)
+        waiting = self._seat(teams.open_team(member_actor(people[3].pk), deal, people[3], now=self._ago(90)), 88)
+        self._seat(teams.join_team(member_actor(people[4].pk), waiting.team, people[4], now=self._ago(40)), 37)
         return {"teams": 2}
 
+    def _ago(self, minutes: int) -> dt.datetime:
+        return self.now - dt.timedelta(minutes=minutes)
+
     def _seat(self, seat, minutes_ago: int):
-        self._pay(seat.order, self.now - dt.timedelta(minutes=minutes_ago))
+        self._pay(seat.order, self._ago(minutes_ago))
         return seat
 
     def flash_sale(self) -> int:
