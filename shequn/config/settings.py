@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "shequn.commerce.flash",
     "shequn.commerce.coupons",
     "shequn.commerce.groupbuy",
+    "shequn.analytics",
     "shequn.console",
     "shequn.h5",
 ]
