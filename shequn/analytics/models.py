@@ -27,3 +27,60 @@ class Transaction(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "source_ref"], name="uniq_transaction_source_ref")]
         indexes = [models.Index(fields=["member", "occurred_at"]), models.Index(fields=["occurred_at"]),
                    models.Index(fields=["store", "occurred_at"])]
+
+
+class ClvRun(models.Model):
+    """客户终身价值测算: one fit of BG/NBD + Gamma-Gamma on the transactions up to a calibration end.
+    α is in `time_unit`; γ (`gg_v`) is in yuan."""
+
+    class TimeUnit(models.TextChoices):
+        DAY = "day", "天"
+        WEEK = "week", "周"
+
+    calibration_end = models.DateField()
+    time_unit = models.CharField(max_length=4, choices=TimeUnit.choices)
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customers = models.IntegerField()
+    r = models.FloatField()
+    alpha = models.FloatField()
+    a = models.FloatField()
+    b = models.FloatField()
+    log_likelihood = models.FloatField()
+    gg_p = models.FloatField()
+    gg_q = models.FloatField()
+    gg_v = models.FloatField()
+    gg_customers = models.IntegerField()
+    gg_log_likelihood = models.FloatField()
+    excluded_zero_monetary = models.IntegerField(default=0)
+    horizon_days = models.IntegerField(default=90)
+    monthly_discount_rate = models.FloatField(default=0.01)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["store", "-created_at"])]
+
+
+class MemberValue(models.Model):
+    """会员价值: one member's scores in a ClvRun. Recency and T are in the run's time unit; money in fen."""
+
+    class ChurnRisk(models.TextChoices):
+        LOW = "low", "稳定"
+        MEDIUM = "medium", "有流失风险"
+        HIGH = "high", "高流失风险"
+
+    run = models.ForeignKey(ClvRun, on_delete=models.CASCADE, related_name="values")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    frequency = models.IntegerField()
+    recency = models.FloatField()
+    age = models.FloatField()  # T
+    days_since_last = models.IntegerField()
+    monetary_fen = models.BigIntegerField()  # mean of the repeat purchase days
+    p_alive = models.FloatField()
+    expected_purchases = models.FloatField()  # in the run's horizon_days
+    expected_avg_spend_fen = models.BigIntegerField()
+    clv_12m_fen = models.BigIntegerField()
+    churn_risk = models.CharField(max_length=6, choices=ChurnRisk.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "member"], name="uniq_member_value_run_member")]
+        indexes = [models.Index(fields=["run", "churn_risk", "-clv_12m_fen"])]

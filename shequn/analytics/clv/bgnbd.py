@@ -1,0 +1,75 @@
+"""BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): purchases while alive follow a
+Poisson process with rate λ ~ Gamma(r, α); after each purchase a customer drops out with probability
+p ~ Beta(a, b). Inputs per customer: x repeat purchases, recency t_x and age T in one time unit."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .fitting import FitFailed, grouped, minimise
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+
+def log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Per-customer log-likelihood, eq. (6) of the paper in log space."""
+    r, alpha, a, b = params
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    # log(a / (b + x - 1)) - (r + x) log(alpha + t_x), only for customers with repeat purchases
+    a4 = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
+                  -np.inf)
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+def fit(x, t_x, T) -> BgNbdParams:
+    """Maximum likelihood over log-parameters; identical (x, t_x, T) rows are evaluated once with a weight.
+    Times are rescaled so the oldest customer has T = 10 (α scales with time, the rest does not)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    if len(x) == 0:
+        raise FitFailed("no customers to fit")
+    scale = 10.0 / T.max() if T.max() > 0 else 1.0
+    (gx, gt, gT), weight = grouped(x, t_x * scale, T * scale)
+
+    def negative(log_params):
+        return -np.dot(weight, log_likelihood(np.exp(log_params), gx, gt, gT)) / weight.sum()
+
+    starts = [np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.3, 1.0, 0.8, 2.5]), np.log([0.1, 0.1, 0.1, 0.1])]
+    best = minimise(negative, starts)
+    r, alpha, a, b = np.exp(best.x)
+    return BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b),
+                       log_likelihood=float(-best.fun * weight.sum()))
+
+
+def _odds_dead(p: BgNbdParams, x, t_x, T) -> np.ndarray:
+    """a/(b+x-1) · ((α+T)/(α+t_x))^(r+x) for x > 0, 0 for x = 0: P(dead)/P(alive)."""
+    x = np.asarray(x, dtype=float)
+    repeat = x > 0
+    log_odds = (np.log(p.a) - np.log(np.where(repeat, p.b + x - 1, 1.0))
+                + (p.r + x) * (np.log(p.alpha + np.asarray(T)) - np.log(p.alpha + np.asarray(t_x))))
+    return np.where(repeat, np.exp(np.minimum(log_odds, 700.0)), 0.0)
+
+
+def probability_alive(p: BgNbdParams, x, t_x, T) -> np.ndarray:
+    """P(alive | x, t_x, T), eq. (12)."""
+    return 1.0 / (1.0 + _odds_dead(p, x, t_x, T))
+
+
+def expected_purchases(p: BgNbdParams, t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next t time units, eq. (10)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    ratio = np.exp((p.r + x) * (np.log(p.alpha + T) - np.log(p.alpha + T + t)))
+    hyp = special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, t / (p.alpha + T + t))
+    numerator = (p.a + p.b + x - 1) / (p.a - 1) * (1.0 - ratio * hyp)
+    return numerator / (1.0 + _odds_dead(p, x, t_x, T))

@@ -1,0 +1,73 @@
+"""Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves"; Fader & Hardie's
+note on the Gamma-Gamma model): each transaction value z ~ Gamma(p, ν), ν ~ Gamma(q, γ) across customers.
+Input per customer: x repeat purchases and m, their average value. Only customers with x > 0 and m > 0."""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .fitting import FitFailed, grouped, minimise
+
+
+class ZeroMonetaryWarning(UserWarning):
+    """Customers with repeat purchases of zero average value were left out of the spend model."""
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    p: float
+    q: float
+    v: float
+    log_likelihood: float
+    customers: int
+
+
+def log_likelihood(params, x, m) -> np.ndarray:
+    p, q, v = params
+    px = p * x
+    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
+
+
+def usable(x, m) -> np.ndarray:
+    """Customers the spend model can use; warns about those with repeat purchases but zero average value."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    zero = (x > 0) & ~(m > 0)
+    if zero.any():
+        warnings.warn(f"{int(zero.sum())} customer(s) with repeat purchases of zero average value were left out "
+                      "of the spend model", ZeroMonetaryWarning, stacklevel=2)
+    return (x > 0) & (m > 0)
+
+
+def fit(x, m) -> GammaGammaParams:
+    """Maximum likelihood over log-parameters on the customers with repeat purchases of positive value.
+    Values are rescaled to mean 1 while fitting (γ scales with money, p and q do not)."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    keep = usable(x, m)
+    x, m = x[keep], m[keep]
+    if len(x) < 2:
+        raise FitFailed("the spend model needs at least two customers with repeat purchases of positive value")
+    scale = float(m.mean())
+    (gx, gm), weight = grouped(x, m / scale)
+
+    def negative(log_params):
+        return -np.dot(weight, log_likelihood(np.exp(log_params), gx, gm)) / weight.sum()
+
+    starts = [np.log([1.0, 1.0, 1.0]), np.log([5.0, 4.0, 3.0]), np.log([0.5, 2.0, 0.5])]
+    best = minimise(negative, starts)
+    p, q, v = np.exp(best.x)
+    return GammaGammaParams(p=float(p), q=float(q), v=float(v * scale),
+                            log_likelihood=float(-best.fun * weight.sum() - len(m) * np.log(scale)),
+                            customers=int(len(x)))
+
+
+def expected_average_spend(params: GammaGammaParams, x, m) -> np.ndarray:
+    """E[Z | x, m]: a weighted mean of the population mean and the customer's own average; customers without
+    repeat purchases get the population mean p·γ/(q-1) (q > 1)."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    p, q, v = params.p, params.q, params.v
+    population = p * v / (q - 1) if q > 1 else np.nan
+    own = (p * (v + x * np.where(m > 0, m, 0.0))) / (p * x + q - 1)
+    return np.where((x > 0) & (m > 0), own, population)
