@@ -23,6 +23,7 @@ from shequn.accounts.actors import member_actor, staff_actor
 from shequn.accounts.models import StaffUser
 from shequn.accounts.roles import ROLE_LABELS
 from shequn.accounts.staff import ensure_staff
+from shequn.analytics.transactions import backfill_from_orders as backfill_transactions
 from shequn.commerce.groupbuy.models import Leader
 from shequn.core import audit, outbox, pii
 from shequn.core.actor import Actor
@@ -86,6 +87,7 @@ def load_demo(members: int = 2000, *, seed: int = SEED, show_progress: bool = Tr
         shop.finish_live()
         _finish(rng, ids, staff, runner)
         channels = load_channels(random.Random(seed + 9), shop, ids, staff, now)
+        backfill_transactions()  # orders written in bulk skip the order hooks analytics listens to
         community = load_communities(random.Random(seed + 4), now)
         Member.objects.bulk_update(
             [Member(pk=pk, last_active_at=runner.last_active.get(pk, person.joined_at))

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_shop_has_a_catalog_a_year_of_orders_and_every_channel():
     assert load_demo(members=60, show_progress=False) is True
+    _every_paid_order_and_refund_is_an_analytics_transaction()
     now = timezone.now()
     counts = [model.objects.count() for model in (Product, Order, StockEntry, Coupon, Leader)]
     assert load_demo(members=60, show_progress=False) is False
@@ -93,3 +94,12 @@ def test_demo_shop_has_a_catalog_a_year_of_orders_and_every_channel():
     assert Referral.objects.filter(status="held").count() == 1
     assert Referral.objects.filter(status__in=["qualified", "rewarded"]).exists()
     assert Distributor.objects.filter(status="approved").count() == 2 and OrderCommission.objects.exists()
+
+
+def _every_paid_order_and_refund_is_an_analytics_transaction():
+    from shequn.analytics.models import Transaction
+
+    paid = Order.objects.filter(paid_fen__gt=0)
+    assert Transaction.objects.filter(source="order").count() == paid.count()
+    net = paid.aggregate(p=Sum("paid_fen"), r=Sum("refunded_fen"))
+    assert Transaction.objects.aggregate(s=Sum("amount_fen"))["s"] == net["p"] - net["r"]
