@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -201,6 +202,56 @@ def check_ledgers(fix: Annotated[bool, typer.Option(help="Reset drifted balances
         parts += [f"{other_drift} stock or commission balance(s) drifted"] if other_drift else []
         _fail("; ".join(parts) + (" (fixed)" if fix else ""))
     typer.echo(f"ok: {checked} balance(s) match their ledgers")
+
+
+analytics_app = typer.Typer(help="Customer intelligence: lifetime value and churn risk.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+class TimeUnit(StrEnum):
+    day = "day"
+    week = "week"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@analytics_app.command("clv")
+def analytics_clv(
+        calibration_end: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD, store calendar) the models see.")],
+        time_unit: Annotated[TimeUnit, typer.Option(help="Unit of recency, age and alpha.")] = TimeUnit.week,
+        store: Annotated[str | None, typer.Option(help="Only this store's transactions (store code).")] = None,
+        output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """Fit BG/NBD + Gamma-Gamma, store every member's value and churn risk, print the fit."""
+    import datetime as dt
+    import json
+    import warnings
+
+    try:
+        end = dt.date.fromisoformat(calibration_end)
+    except ValueError:
+        _fail(f"--calibration-end must be a date like 2026-09-30, not {calibration_end!r}", 2)
+    _setup()
+    from shequn.analytics.clv.report import as_dict, as_table
+    from shequn.analytics.clv.scoring import run_clv
+    from shequn.core.actor import Actor
+    from shequn.core.errors import Problem
+
+    actor = Actor(kind="system", id="cli", label="cli:analytics-clv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            run, scores = run_clv(actor, calibration_end=end, time_unit=time_unit.value, store_code=store)
+        except Problem as exc:
+            _fail(exc.detail, 2)
+    for warning in caught:
+        if "spend model" in str(warning.message):
+            typer.secho(f"warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(json.dumps(as_dict(run, scores), ensure_ascii=False, indent=2) if output is OutputFormat.json
+               else as_table(run, scores))
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ Rules:
   member's home store, else Asia/Shanghai. Only days up to and including the calibration end count.
 - A refund that names an order of the same member is netted against the day of that purchase; any other
   refund is netted on its own day. Purchases on the same day count as one (their amounts summed).
-- A day whose net amount is ≤ 0 (fully refunded, or a refund on its own) is not a purchase day.
+- A day is a purchase day when it has a purchase (amount ≥ 0) and refunds do not bring its net amount to ≤ 0:
+  a fully refunded day or a refund on its own day is not a purchase; a free (zero-amount) purchase is.
 - frequency = purchase days − 1 (repeat purchases); recency = days from the first to the last purchase day;
   T = days from the first purchase day to the calibration end; monetary = mean net amount (fen) of the
   repeat purchase days (the first purchase is left out, as in the Gamma-Gamma model), 0 without repeats.
@@ -74,14 +75,17 @@ def local_days(calibration_end: date, store_id: int | None = None):
 
 
 def summarise(members: np.ndarray, days: np.ndarray, amounts: np.ndarray, calibration_end: date) -> Summary:
-    """Aggregate transactions to member-days, drop days with net ≤ 0, then summarise per member."""
+    """Aggregate transactions to member-days, keep the purchase days, then summarise per member."""
     if len(members) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Summary(member_id=empty, frequency=empty, recency_days=empty, age_days=empty,
                        monetary_fen=np.zeros(0), first_day=empty, last_day=empty)
     pairs, inverse = np.unique(np.column_stack([members, days]), axis=0, return_inverse=True)
-    net = np.bincount(inverse.ravel(), weights=amounts, minlength=len(pairs))
-    keep = net > 0
+    inverse = inverse.ravel()
+    net = np.bincount(inverse, weights=amounts, minlength=len(pairs))
+    purchases = np.bincount(inverse, weights=amounts >= 0, minlength=len(pairs))
+    refunds = np.bincount(inverse, weights=amounts < 0, minlength=len(pairs))
+    keep = (purchases > 0) & ((net > 0) | ((net == 0) & (refunds == 0)))
     pairs, net = pairs[keep], net[keep]  # sorted by member, then day
     member_ids, start, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
     last = start + count - 1
