@@ -19,8 +19,7 @@ class BgNbdParams:
     log_likelihood: float
 
 
-def log_likelihood(params, x, t_x, T) -> np.ndarray:
-    """Per-customer log-likelihood, eq. (6) of the paper in log space."""
+def _terms(params, x, t_x, T):
     r, alpha, a, b = params
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     a2 = special.betaln(a, b + x) - special.betaln(a, b)
@@ -29,7 +28,30 @@ def log_likelihood(params, x, t_x, T) -> np.ndarray:
     # log(a / (b + x - 1)) - (r + x) log(alpha + t_x), only for customers with repeat purchases
     a4 = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
                   -np.inf)
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return a1 + a2, a3, a4
+
+
+def log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Per-customer log-likelihood, eq. (6) of the paper in log space."""
+    a12, a3, a4 = _terms(params, x, t_x, T)
+    return a12 + np.logaddexp(a3, a4)
+
+
+def _value_and_gradient(log_params, x, t_x, T, weight):
+    """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
+    params = np.exp(log_params)
+    r, alpha, a, b = params
+    a12, a3, a4 = _terms(params, x, t_x, T)
+    ll = a12 + np.logaddexp(a3, a4)
+    w3, w4 = np.exp(a3 - ll + a12), np.exp(a4 - ll + a12)  # shares of the two terms of the sum
+    psi = special.digamma
+    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_a = psi(a + b) - psi(a + b + x) + w4 / a
+    d_b = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - w4 / np.where(x > 0, b + x - 1, 1.0)
+    total = weight.sum()
+    gradient = np.array([np.dot(weight, d) for d in (d_r, d_alpha, d_a, d_b)]) * params
+    return -np.dot(weight, ll) / total, -gradient / total
 
 
 def fit(x, t_x, T) -> BgNbdParams:
@@ -41,11 +63,8 @@ def fit(x, t_x, T) -> BgNbdParams:
     scale = 10.0 / T.max() if T.max() > 0 else 1.0
     (gx, gt, gT), weight = grouped(x, t_x * scale, T * scale)
 
-    def negative(log_params):
-        return -np.dot(weight, log_likelihood(np.exp(log_params), gx, gt, gT)) / weight.sum()
-
     starts = [np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.3, 1.0, 0.8, 2.5]), np.log([0.1, 0.1, 0.1, 0.1])]
-    best = minimise(negative, starts)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gt, gT, weight), starts)
     r, alpha, a, b = np.exp(best.x)
     return BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b),
                        log_likelihood=float(-best.fun * weight.sum()))

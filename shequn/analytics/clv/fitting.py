@@ -18,21 +18,17 @@ def grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
 
 
-def minimise(negative_ll, starts: list[np.ndarray]):
-    """L-BFGS-B from several starts, the best polished with Nelder-Mead; log-parameters are bounded to
-    [-20, 20] so a run-away start cannot overflow."""
+def minimise(value_and_gradient, starts: list[np.ndarray]):
+    """L-BFGS-B with the analytic gradient from several starts, the best result kept; log-parameters are
+    bounded to [-20, 20] so a run-away start cannot overflow."""
     best = None
     for start in starts:
         with np.errstate(all="ignore"):
-            result = optimize.minimize(negative_ll, start, method="L-BFGS-B", bounds=[(-20.0, 20.0)] * len(start),
-                                       options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000})
+            result = optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
+                                       bounds=[(-20.0, 20.0)] * len(start),
+                                       options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 5000})
         if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
             best = result
     if best is None:
         raise FitFailed("the likelihood could not be evaluated from any starting point")
-    with np.errstate(all="ignore"):
-        polished = optimize.minimize(negative_ll, best.x, method="Nelder-Mead",
-                                     options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000})
-    if np.isfinite(polished.fun) and polished.fun <= best.fun:
-        best = polished
     return best

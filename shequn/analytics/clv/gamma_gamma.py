@@ -31,6 +31,21 @@ def log_likelihood(params, x, m) -> np.ndarray:
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
 
 
+def _value_and_gradient(log_params, x, m, weight):
+    """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
+    params = np.exp(log_params)
+    p, q, v = params
+    psi = special.digamma
+    px = p * x
+    log_xmv = np.log(x * m + v)
+    d_p = x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - log_xmv)
+    d_q = psi(px + q) - psi(q) + np.log(v) - log_xmv
+    d_v = q / v - (px + q) / (x * m + v)
+    total = weight.sum()
+    gradient = np.array([np.dot(weight, d) for d in (d_p, d_q, d_v)]) * params
+    return -np.dot(weight, log_likelihood(params, x, m)) / total, -gradient / total
+
+
 def usable(x, m) -> np.ndarray:
     """Customers the spend model can use; warns about those with repeat purchases but zero average value."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
@@ -52,11 +67,8 @@ def fit(x, m) -> GammaGammaParams:
     scale = float(m.mean())
     (gx, gm), weight = grouped(x, m / scale)
 
-    def negative(log_params):
-        return -np.dot(weight, log_likelihood(np.exp(log_params), gx, gm)) / weight.sum()
-
     starts = [np.log([1.0, 1.0, 1.0]), np.log([5.0, 4.0, 3.0]), np.log([0.5, 2.0, 0.5])]
-    best = minimise(negative, starts)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight), starts)
     p, q, v = np.exp(best.x)
     return GammaGammaParams(p=float(p), q=float(q), v=float(v * scale),
                             log_likelihood=float(-best.fun * weight.sum() - len(m) * np.log(scale)),

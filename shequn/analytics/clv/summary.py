@@ -2,7 +2,8 @@
 
 Rules:
 - Every transaction is placed on its local calendar day: the time zone of the transaction's store, else of the
-  member's home store, else Asia/Shanghai. Only days up to and including the calibration end count.
+  member's home store, else the site's (Asia/Shanghai unless configured). Only days up to and including the
+  calibration end count.
 - A refund that names an order of the same member is netted against the day of that purchase; any other
   refund is netted on its own day. Purchases on the same day count as one (their amounts summed).
 - A day is a purchase day when it has a purchase (amount ≥ 0) and refunds do not bring its net amount to ≤ 0:
@@ -17,10 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from django.conf import settings
 
 from ..models import Transaction
-
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def local_days(calibration_end: date, store_id: int | None = None):
     order_day: dict[tuple[int, str], int] = {}
     refunds: list[tuple[int, str]] = []  # (row index, order no) of refunds naming an order
     for member_id, occurred_at, amount, order_no, store_tz, home_tz in _rows(calibration_end, store_id):
-        name = store_tz or home_tz or DEFAULT_TZ
+        name = store_tz or home_tz or settings.TIME_ZONE
         zone = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
         day = occurred_at.astimezone(zone).toordinal()
         if day > end:
