@@ -63,8 +63,12 @@ def map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return columns, problems
 
 
+def _text(value: Any) -> str:
+    return value.strip() if type(value) is str else text(value)
+
+
 def parse_external_id(value: Any) -> str:
-    ext = text(value)
+    ext = _text(value)
     if not ext:
         raise BadValue("缺少会员编号")
     if len(ext) > MAX_EXTERNAL_ID:
@@ -73,7 +77,7 @@ def parse_external_id(value: Any) -> str:
 
 
 def parse_code(value: Any, label: str, limit: int) -> str:
-    code = text(value)
+    code = _text(value)
     if len(code) > limit:
         raise BadValue(f"{label} {code[:20]}… 太长（最多 {limit} 个字符）")
     return code
@@ -81,6 +85,8 @@ def parse_code(value: Any, label: str, limit: int) -> str:
 
 def parse_amount(value: Any) -> int:
     """Yuan → fen, exactly. Negative for a refund row."""
+    if type(value) is str and (match := _PLAIN_AMOUNT.fullmatch(value)):
+        return _fen(*match.groups(), value)
     if isinstance(value, bool):
         raise BadValue(f"金额 {value} 不是数字")
     if isinstance(value, int):
@@ -98,17 +104,24 @@ def parse_amount(value: Any) -> int:
         if _TOO_PRECISE.fullmatch(raw):
             raise BadValue(f"金额 {raw} 超过两位小数（金额以元为单位，精确到分）")
         raise BadValue(f"金额 {raw} 不是有效数字（例如 12.30、-5、1,234.50）")
-    sign, whole, cents = match.groups()
-    fen = int(whole.replace(",", "")) * 100 + int((cents or "0").ljust(2, "0"))
+    return _fen(*match.groups(), raw)
+
+
+def _fen(sign: str, whole: str, cents: str | None, raw: str) -> int:
+    fen = int(whole.replace(",", "")) * 100 + (0 if cents is None else int(cents) * (10 if len(cents) == 1 else 1))
     if fen > MAX_AMOUNT_FEN:
         raise BadValue(f"金额 {raw} 太大（单行最多 1 亿元），请检查是否填错了列")
     return -fen if sign else fen
 
 
 def parse_quantity(value: Any) -> int:
+    if type(value) is str and value.isascii() and value.isdigit():  # the usual case: a plain positive count
+        quantity = int(value)
+        if 0 < quantity <= MAX_QUANTITY:
+            return quantity
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    raw = text(value)
+    raw = _text(value)
     if not raw:
         raise BadValue("缺少数量")
     if not re.fullmatch(r"[+-]?\d+", raw):

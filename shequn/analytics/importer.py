@@ -17,6 +17,8 @@ import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -125,6 +127,13 @@ def _cell(cells: list[Any], index: int | None) -> Any:
     return cells[index]
 
 
+_PARSERS = (("external_id", fields.parse_external_id), ("amount", fields.parse_amount),
+            ("quantity", fields.parse_quantity),
+            ("order_no", partial(fields.parse_code, label="订单号", limit=fields.MAX_ORDER_NO)),
+            ("sku", partial(fields.parse_code, label="商品编码", limit=fields.MAX_SKU)),
+            ("store_code", partial(fields.parse_code, label="门店编码", limit=32)))
+
+
 def _check_rows(table: Table, columns: dict[str, int], stores: dict[str, Store], actor: Actor,
                 progress: Progress | None, work: int) -> _Checked:
     checked = _Checked()
@@ -132,10 +141,19 @@ def _check_rows(table: Table, columns: dict[str, int], stores: dict[str, Store],
     default_tz = ZoneInfo(settings.TIME_ZONE)
     zones = {code: ZoneInfo(s.timezone or settings.TIME_ZONE) for code, s in stores.items()}
     times: dict[tuple[Any, str], dt.datetime | str] = {}  # (cell, zone) -> UTC time or the problem
-    index = {name: columns.get(name) for name in fields.COLUMNS}
+    parsers = [(name, columns.get(name), parse) for name, parse in _PARSERS]
+    time_index = columns["occurred_at"]
     rows = table.rows
     for done, (line, cells) in enumerate(rows, start=1):
-        _check_row(checked, line, cells, index, stores, zones, default_tz, times, now, actor)
+        values: dict[str, Any] = {}
+        before = len(checked.errors)
+        for name, index, parse in parsers:
+            try:
+                values[name] = parse(_cell(cells, index))
+            except fields.BadValue as exc:
+                checked.errors.append(RowError(line, name, str(exc)))
+        _check_row(checked, line, values, _cell(cells, time_index), before, stores, zones, default_tz, times,
+                   now, actor)
         if progress and done % PROGRESS_EVERY == 0:
             progress(done, work)
     if progress:
@@ -143,28 +161,17 @@ def _check_rows(table: Table, columns: dict[str, int], stores: dict[str, Store],
     return checked
 
 
-def _check_row(checked: _Checked, line: int, cells: list[Any], index: dict[str, int | None],
+def _check_row(checked: _Checked, line: int, values: dict[str, Any], time_cell: Any, before: int,
                stores: dict[str, Store], zones: dict[str, ZoneInfo], default_tz: ZoneInfo,
                times: dict, now: dt.datetime, actor: Actor) -> None:
     errors = checked.errors
-    before = len(errors)
-    values: dict[str, Any] = {}
-    for name, parse in (("external_id", fields.parse_external_id), ("amount", fields.parse_amount),
-                        ("quantity", fields.parse_quantity),
-                        ("order_no", lambda v: fields.parse_code(v, "订单号", fields.MAX_ORDER_NO)),
-                        ("sku", lambda v: fields.parse_code(v, "商品编码", fields.MAX_SKU)),
-                        ("store_code", lambda v: fields.parse_code(v, "门店编码", 32))):
-        try:
-            values[name] = parse(_cell(cells, index[name]))
-        except fields.BadValue as exc:
-            errors.append(RowError(line, name, str(exc)))
     code = values.get("store_code", "")
     store = stores.get(code) if code else None
     if code and store is None:
         errors.append(RowError(line, "store_code", f"门店编码 {code} 不存在或不在你的管理范围内"))
     elif not code and actor.scoped and "store_code" in values:
         errors.append(RowError(line, "store_code", "缺少门店编码（只能导入你管理的门店的交易）"))
-    occurred = _occurred_at(_cell(cells, index["occurred_at"]), zones.get(code, default_tz), times, now)
+    occurred = _occurred_at(time_cell, zones.get(code, default_tz), times, now)
     if isinstance(occurred, str):
         errors.append(RowError(line, "occurred_at", occurred))
     if "amount" in values and "quantity" in values:
@@ -262,6 +269,8 @@ def _write(checked: _Checked, fresh: list[Row], known: dict[str, int], new: dict
         if progress:
             progress(written, work)
 
+    # one order for every import: concurrent imports of overlapping files wait for each other, never deadlock
+    fresh.sort(key=attrgetter("source_ref"))
     member_ids = dict(known)
     if new:
         member_ids.update(create_members(new, actor=actor, now=now))
