@@ -19,10 +19,13 @@ def grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def minimise(value_and_gradient, starts: list[np.ndarray]):
-    """L-BFGS-B with the analytic gradient from several starts, the best result kept; log-parameters are
-    bounded to [-20, 20] so a run-away start cannot overflow."""
+    """L-BFGS-B with the analytic gradient from the first start; the next starts are tried only when it does
+    not converge, and the best result is kept. Log-parameters are bounded to [-20, 20] so a run-away start
+    cannot overflow."""
     best = None
     for start in starts:
+        if best is not None and best.success:
+            break
         with np.errstate(all="ignore"):
             result = optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
                                        bounds=[(-20.0, 20.0)] * len(start),
