@@ -66,8 +66,9 @@ def fit(x, t_x, T) -> BgNbdParams:
     starts = [np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.3, 1.0, 0.8, 2.5]), np.log([0.1, 0.1, 0.1, 0.1])]
     best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gt, gT, weight), starts)
     r, alpha, a, b = np.exp(best.x)
-    return BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b),
-                       log_likelihood=float(-best.fun * weight.sum()))
+    alpha /= scale
+    ll = np.dot(weight, log_likelihood((r, alpha, a, b), gx, gt / scale, gT / scale))  # in the caller's unit
+    return BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=float(ll))
 
 
 def _odds_dead(p: BgNbdParams, x, t_x, T) -> np.ndarray:

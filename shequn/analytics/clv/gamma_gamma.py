@@ -70,9 +70,9 @@ def fit(x, m) -> GammaGammaParams:
     starts = [np.log([1.0, 1.0, 1.0]), np.log([5.0, 4.0, 3.0]), np.log([0.5, 2.0, 0.5])]
     best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight), starts)
     p, q, v = np.exp(best.x)
-    return GammaGammaParams(p=float(p), q=float(q), v=float(v * scale),
-                            log_likelihood=float(-best.fun * weight.sum() - len(m) * np.log(scale)),
-                            customers=int(len(x)))
+    v *= scale
+    ll = np.dot(weight, log_likelihood((p, q, v), gx, gm * scale))
+    return GammaGammaParams(p=float(p), q=float(q), v=float(v), log_likelihood=float(ll), customers=int(len(x)))
 
 
 def expected_average_spend(params: GammaGammaParams, x, m) -> np.ndarray:

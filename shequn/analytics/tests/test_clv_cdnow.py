@@ -34,6 +34,7 @@ def test_cdnow_fit_matches_published_parameters(cdnow_imported, system_actor):
     assert run.customers == cdnow.CUSTOMERS
     for name, published in {**PUBLISHED_BGNBD, **PUBLISHED_GAMMA_GAMMA}.items():
         assert getattr(run, name) == pytest.approx(published, rel=0.01), name
+    assert run.log_likelihood == pytest.approx(-9582.4, abs=0.1)  # the paper's maximised log-likelihood
     assert run.gg_customers == 946  # customers with repeat purchases in the calibration period
     assert MemberValue.objects.filter(run=run).count() == cdnow.CUSTOMERS
 

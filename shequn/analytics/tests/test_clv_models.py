@@ -46,6 +46,8 @@ def test_conditional_expectations_agree_with_lifetimes():
     repeat = x > 0
     gg = gamma_gamma.fit(x, zbar)
     theirs_gg = lifetimes.GammaGammaFitter().fit(x[repeat], zbar[repeat])
+    assert gg.log_likelihood == pytest.approx(gamma_gamma.log_likelihood((gg.p, gg.q, gg.v), x[repeat],
+                                                                        zbar[repeat]).sum())
     np.testing.assert_allclose(gamma_gamma.expected_average_spend(gg, x[repeat], zbar[repeat]),
                                theirs_gg.conditional_expected_average_profit(x[repeat], zbar[repeat]), rtol=1e-4)
 
