@@ -100,14 +100,15 @@ def import_transactions(actor: Actor, source: Path | str | BinaryIO, *, dry_run:
     if checked.errors:
         result.errors = sorted(checked.errors, key=lambda e: (e.line, e.field))
         return result
-    for attempt in range(ATTEMPTS):
+    for _ in range(ATTEMPTS):
         try:
             return _resolve_and_write(checked, result, actor=actor, create=create_members, dry_run=dry_run,
                                       file_name=name, progress=progress, work=work)
         except IntegrityError:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+            continue  # another import created some of these members first: look them up again
+    result.created = result.skipped_existing = result.members_created = 0
+    result.errors = [RowError(0, "", "导入期间其他导入一直在创建相同的会员，未导入任何数据；请稍后重新导入")]
+    return result
 
 
 def _read(source: Path | str | BinaryIO) -> Table:

@@ -270,3 +270,33 @@ def test_progress_reaches_the_total(tmp_path, system_actor):
     result = import_transactions(system_actor, path, progress=lambda done, total: seen.append((done, total)))
     assert result.created == 12_000 and result.members_created == 7
     assert seen[-1] == (24_000, 24_000) and seen == sorted(seen)
+
+
+
+def test_a_member_race_is_retried_then_reported(tmp_path, system_actor, monkeypatch):
+    from django.db import IntegrityError
+
+    from shequn.analytics import importer
+
+    real = importer.create_members
+    calls = []
+
+    def losing(times):
+        def create(*args, **kwargs):
+            calls.append(1)
+            if len(calls) <= times:
+                raise IntegrityError("UNIQUE constraint failed: members_member.external_id")
+            return real(*args, **kwargs)
+        return create
+
+    path = write_csv(tmp_path, [HEADER, "R1,2026-01-05,1,1,,,"])
+    monkeypatch.setattr(importer, "create_members", losing(2))
+    assert import_transactions(system_actor, path).created == 1 and len(calls) == 3
+
+    Transaction.objects.all().delete()
+    Member.objects.all().delete()
+    calls.clear()
+    monkeypatch.setattr(importer, "create_members", losing(99))
+    lost = import_transactions(system_actor, path)
+    assert not lost.ok and "重新导入" in lost.errors[0].message and lost.created == 0
+    assert not Transaction.objects.exists() and not Member.objects.exists()
