@@ -7,11 +7,9 @@ from django.utils import timezone
 from shequn.commerce import orders, payments, refunds, stock
 from shequn.commerce.errors import OutOfStock
 from shequn.commerce.models import Order, Payment, StockEntry, StockLevel
-from shequn.core.tests.threads import run_together
+from shequn.core.tests.threads import bulk_members, run_together, spread
 from shequn.loyalty.models import LoyaltyAccount, PointsEntry
 from shequn.loyalty.services import check_ledgers
-from shequn.members.models import Member
-from shequn.members.services import next_member_numbers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,29 +17,10 @@ WORKERS = 30
 
 
 def _members(store, n):
-    from shequn.core.actor import SYSTEM
-    from shequn.loyalty.services import open_account
-    made = list(Member.objects.bulk_create(
-        Member(member_no=no, name=f"抢购会员{i}", home_store=store, external_id=f"buyer-{i}", joined_at=timezone.now())
-        for i, no in enumerate(next_member_numbers(n))))
-    for m in made:
-        open_account(m, SYSTEM)
-    return made
+    return bulk_members(store, n, "抢购会员", accounts=True)
 
 
-def _spread(items, fn):
-    def share(worker):
-        out = []
-        for item in items[worker::WORKERS]:
-            try:
-                out.append(fn(item))
-            except Exception as exc:  # collected for the assertions
-                out.append(exc)
-        return out
-    per_worker = run_together(WORKERS, share, timeout=180)
-    crashed = [r for r in per_worker if isinstance(r, BaseException)]
-    assert not crashed, crashed[:3]
-    return [r for results in per_worker for r in results]
+_spread = spread
 
 
 def test_500_orders_for_50_units(system_actor, store, make_sku):

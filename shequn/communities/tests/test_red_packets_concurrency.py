@@ -10,9 +10,7 @@ from shequn.communities import services
 from shequn.communities.activities import ActivityFull
 from shequn.communities.models import Activity, ActivitySignup, Group, Membership, RedPacket, RedPacketGrab
 from shequn.communities.red_packets import RedPacketEmpty
-from shequn.core.tests.threads import run_together
-from shequn.members.models import Member
-from shequn.members.services import next_member_numbers
+from shequn.core.tests.threads import bulk_members, spread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -20,9 +18,10 @@ WORKERS = 30  # PostgreSQL allows 100 connections by default: 30 threads start t
 
 
 def _members(store, n):
-    return list(Member.objects.bulk_create(
-        Member(member_no=no, name=f"群成员{i}", home_store=store, external_id=f"grab-{i}", joined_at=timezone.now())
-        for i, no in enumerate(next_member_numbers(n))))
+    return bulk_members(store, n, "群成员")
+
+
+_each_worker = spread
 
 
 def _group_of(system_actor, store, members):
@@ -31,22 +30,6 @@ def _group_of(system_actor, store, members):
     Group.objects.filter(pk=group.pk).update(member_count=len(members))
     group.refresh_from_db()
     return group
-
-
-def _each_worker(items, fn):
-    def share(worker: int) -> list:
-        results = []
-        for item in items[worker::WORKERS]:
-            try:
-                results.append(fn(item))
-            except Exception as exc:  # collected for the test to inspect
-                results.append(exc)
-        return results
-
-    per_worker = run_together(WORKERS, share, timeout=120)
-    crashed = [r for r in per_worker if isinstance(r, BaseException)]
-    assert not crashed, crashed[:3]
-    return [r for results in per_worker for r in results]
 
 
 @pytest.mark.parametrize("mode", ["random", "fixed"])

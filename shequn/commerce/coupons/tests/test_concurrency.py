@@ -2,16 +2,13 @@
 one coupon is never used by two orders."""
 
 import pytest
-from django.utils import timezone
 
 from shequn.commerce import orders
 from shequn.commerce.coupons import services
 from shequn.commerce.coupons.errors import CouponLimitReached, CouponNotApplicable, CouponSoldOut
 from shequn.commerce.coupons.models import Coupon, CouponHolding, CouponTemplate
 from shequn.commerce.models import Order, StockLevel
-from shequn.core.tests.threads import run_together
-from shequn.members.models import Member
-from shequn.members.services import next_member_numbers
+from shequn.core.tests.threads import bulk_members, run_together, spread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,25 +16,10 @@ WORKERS = 30  # PostgreSQL allows 100 connections shared by everybody
 
 
 def _members(store, n):
-    return list(Member.objects.bulk_create(
-        Member(member_no=no, name=f"领券会员{i}", home_store=store, external_id=f"coupon-{i}", joined_at=timezone.now())
-        for i, no in enumerate(next_member_numbers(n))))
+    return bulk_members(store, n, "领券会员")
 
 
-def _each_worker(items, fn):
-    def share(worker: int) -> list:
-        results = []
-        for item in items[worker::WORKERS]:
-            try:
-                results.append(fn(item))
-            except Exception as exc:  # collected for the test to inspect
-                results.append(exc)
-        return results
-
-    per_worker = run_together(WORKERS, share, timeout=120)
-    crashed = [r for r in per_worker if isinstance(r, BaseException)]
-    assert not crashed, crashed[:3]
-    return [r for results in per_worker for r in results]
+_each_worker = spread
 
 
 def test_100_claims_of_a_30_coupon_template(system_actor, store):

@@ -17,9 +17,7 @@ from shequn.commerce.groupbuy.errors import MemberLimitReached
 from shequn.commerce.groupbuy.models import Campaign, CommissionEntry, GroupBuyOrder, Leader
 from shequn.commerce.groupbuy.ordering import place_groupbuy_order
 from shequn.commerce.models import Order, OrderLine, Refund, StockLevel
-from shequn.core.tests.threads import run_together
-from shequn.members.models import Member
-from shequn.members.services import next_member_numbers
+from shequn.core.tests.threads import bulk_members, run_together, spread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,29 +25,10 @@ WORKERS = 30
 
 
 def _members(store, n):
-    from shequn.core.actor import SYSTEM
-    from shequn.loyalty.services import open_account
-    made = list(Member.objects.bulk_create(
-        Member(member_no=no, name=f"团购会员{i}", home_store=store, external_id=f"gb-{i}", joined_at=timezone.now())
-        for i, no in enumerate(next_member_numbers(n))))
-    for m in made:
-        open_account(m, SYSTEM)
-    return made
+    return bulk_members(store, n, "团购会员", accounts=True)
 
 
-def _spread(items, fn, workers=WORKERS):
-    def share(worker):
-        out = []
-        for item in items[worker::workers]:
-            try:
-                out.append(fn(item))
-            except Exception as exc:  # collected for the assertions
-                out.append(exc)
-        return out
-    per_worker = run_together(workers, share, timeout=180)
-    crashed = [r for r in per_worker if isinstance(r, BaseException)]
-    assert not crashed, crashed[:3]
-    return [r for results in per_worker for r in results]
+_spread = spread
 
 
 def _buy(campaign, leader, member, sku, qty):
