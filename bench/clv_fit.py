@@ -92,7 +92,7 @@ def write_purchases(sim, n: int, path: Path) -> int:
         for i in range(n):
             first = END.toordinal() - int(sim.age[i])
             x, last = int(sim.frequency[i]), first + int(sim.recency[i])
-            days = [first] + ([] if x == 0 else [*rng.integers(first + 1, last + 1, x - 1), last])
+            days = [first] + ([] if x == 0 else [*rng.integers(first, last + 1, x - 1), last])
             amounts = [rng.gamma(6.25, 4.0)] + [sim.monetary[i]] * x
             for day, amount in zip(days, amounts, strict=True):
                 fh.write(f"BENCH-{i},{dt.date.fromordinal(int(day)).isoformat()},{amount:.2f},1\n")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .fitting import FitFailed, grouped, minimise
+from .fitting import FitFailed, grouped, minimise, weighted_sum
 
 
 @dataclass(frozen=True)
@@ -19,39 +19,58 @@ class BgNbdParams:
     log_likelihood: float
 
 
-def _terms(params, x, t_x, T):
+class _Counts:
+    """Repeat counts x: the special functions of x alone are evaluated once per distinct x, then spread out."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+        self.unique, self.index = np.unique(x, return_inverse=True)
+        self.repeat = x > 0
+        self.no_repeat = np.where(self.repeat, 0.0, -np.inf)  # added to the second term: log 0 without repeats
+
+
+def _terms(params, counts: _Counts, t_x, T):
     r, alpha, a, b = params
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    ux, x = counts.unique, counts.x
+    by_x = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
+            + special.betaln(a, b + ux) - special.betaln(a, b))
     a3 = -(r + x) * np.log(alpha + T)
-    repeat = x > 0
     # log(a / (b + x - 1)) - (r + x) log(alpha + t_x), only for customers with repeat purchases
-    a4 = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
-                  -np.inf)
-    return a1 + a2, a3, a4
+    log_share = (np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0)))[counts.index]
+    a4 = log_share - (r + x) * np.log(alpha + t_x) + counts.no_repeat
+    return by_x[counts.index], a3, a4
+
+
+def _log_sum(a3, a4):
+    """log(e^a3 + e^a4) and the shares of the two terms (a3 is finite, a4 may be -inf)."""
+    top = np.maximum(a3, a4)
+    e3, e4 = np.exp(a3 - top), np.exp(a4 - top)
+    total = e3 + e4
+    return top + np.log(total), e3 / total, e4 / total
 
 
 def log_likelihood(params, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood, eq. (6) of the paper in log space."""
-    a12, a3, a4 = _terms(params, x, t_x, T)
-    return a12 + np.logaddexp(a3, a4)
+    a12, a3, a4 = _terms(params, _Counts(np.asarray(x, dtype=float)), t_x, T)
+    return a12 + _log_sum(a3, a4)[0]
 
 
-def _value_and_gradient(log_params, x, t_x, T, weight):
+def _value_and_gradient(log_params, counts: _Counts, t_x, T, weight):
     """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
     params = np.exp(log_params)
     r, alpha, a, b = params
-    a12, a3, a4 = _terms(params, x, t_x, T)
-    ll = a12 + np.logaddexp(a3, a4)
-    w3, w4 = np.exp(a3 - ll + a12), np.exp(a4 - ll + a12)  # shares of the two terms of the sum
-    psi = special.digamma
-    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    a12, a3, a4 = _terms(params, counts, t_x, T)
+    log_sum, w3, w4 = _log_sum(a3, a4)
+    ll = a12 + log_sum
+    psi, ux, index, x = special.digamma, counts.unique, counts.index, counts.x
+    d_r = (psi(r + ux) - psi(r))[index] + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = psi(a + b) - psi(a + b + x) + w4 / a
-    d_b = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - w4 / np.where(x > 0, b + x - 1, 1.0)
+    d_a = (psi(a + b) - psi(a + b + ux))[index] + w4 / a
+    d_b = ((psi(b + ux) - psi(a + b + ux) - psi(b) + psi(a + b))[index]
+           - w4 / np.where(counts.repeat, b + x - 1, 1.0))
     total = weight.sum()
-    gradient = np.array([np.dot(weight, d) for d in (d_r, d_alpha, d_a, d_b)]) * params
-    return -np.dot(weight, ll) / total, -gradient / total
+    gradient = np.array([weighted_sum(weight, d) for d in (d_r, d_alpha, d_a, d_b)]) * params
+    return -weighted_sum(weight, ll) / total, -gradient / total
 
 
 def fit(x, t_x, T) -> BgNbdParams:
@@ -64,10 +83,11 @@ def fit(x, t_x, T) -> BgNbdParams:
     (gx, gt, gT), weight = grouped(x, t_x * scale, T * scale)
 
     starts = [np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.3, 1.0, 0.8, 2.5]), np.log([0.1, 0.1, 0.1, 0.1])]
-    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gt, gT, weight), starts)
+    counts = _Counts(gx)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, counts, gt, gT, weight), starts)
     r, alpha, a, b = np.exp(best.x)
     alpha /= scale
-    ll = np.dot(weight, log_likelihood((r, alpha, a, b), gx, gt / scale, gT / scale))  # in the caller's unit
+    ll = weighted_sum(weight, log_likelihood((r, alpha, a, b), gx, gt / scale, gT / scale))  # in the caller's unit
     return BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=float(ll))
 
 

@@ -18,6 +18,12 @@ def grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
 
 
+def weighted_sum(weight: np.ndarray, values: np.ndarray) -> float:
+    """Σ weight·values without BLAS: np.dot hands long vectors to the BLAS thread pool, whose threads stall
+    for tens of milliseconds a call on a busy machine."""
+    return float(np.sum(weight * values))
+
+
 def minimise(value_and_gradient, starts: list[np.ndarray]):
     """L-BFGS-B with the analytic gradient from the first start; the next starts are tried only when it does
     not converge, and the best result is kept. Log-parameters are bounded to [-20, 20] so a run-away start

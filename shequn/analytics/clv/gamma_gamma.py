@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .fitting import FitFailed, grouped, minimise
+from .fitting import FitFailed, grouped, minimise, weighted_sum
 
 
 class ZeroMonetaryWarning(UserWarning):
@@ -31,19 +31,25 @@ def log_likelihood(params, x, m) -> np.ndarray:
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
 
 
-def _value_and_gradient(log_params, x, m, weight):
-    """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
+def _value_and_gradient(log_params, x, m, weight, ux, index):
+    """Mean negative log-likelihood and its gradient with respect to the log-parameters; the special functions
+    of p·x are evaluated once per distinct x (`ux`, spread out by `index`)."""
     params = np.exp(log_params)
     p, q, v = params
-    psi = special.digamma
+    psi, gammaln = special.digamma, special.gammaln
+    pu = p * ux
     px = p * x
-    log_xmv = np.log(x * m + v)
-    d_p = x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - log_xmv)
-    d_q = psi(px + q) - psi(q) + np.log(v) - log_xmv
-    d_v = q / v - (px + q) / (x * m + v)
+    xm_v = x * m + v
+    log_xmv = np.log(xm_v)
+    ll = ((gammaln(pu + q) - gammaln(pu))[index] - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m)
+          + px * np.log(x) - (px + q) * log_xmv)
+    psi_pq = psi(pu + q)[index]
+    d_p = x * (psi_pq - psi(pu)[index] + np.log(m) + np.log(x) - log_xmv)
+    d_q = psi_pq - psi(q) + np.log(v) - log_xmv
+    d_v = q / v - (px + q) / xm_v
     total = weight.sum()
-    gradient = np.array([np.dot(weight, d) for d in (d_p, d_q, d_v)]) * params
-    return -np.dot(weight, log_likelihood(params, x, m)) / total, -gradient / total
+    gradient = np.array([weighted_sum(weight, d) for d in (d_p, d_q, d_v)]) * params
+    return -weighted_sum(weight, ll) / total, -gradient / total
 
 
 def usable(x, m) -> np.ndarray:
@@ -68,10 +74,11 @@ def fit(x, m) -> GammaGammaParams:
     (gx, gm), weight = grouped(x, m / scale)
 
     starts = [np.log([1.0, 1.0, 1.0]), np.log([5.0, 4.0, 3.0]), np.log([0.5, 2.0, 0.5])]
-    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight), starts)
+    ux, index = np.unique(gx, return_inverse=True)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight, ux, index), starts)
     p, q, v = np.exp(best.x)
     v *= scale
-    ll = np.dot(weight, log_likelihood((p, q, v), gx, gm * scale))
+    ll = weighted_sum(weight, log_likelihood((p, q, v), gx, gm * scale))
     return GammaGammaParams(p=float(p), q=float(q), v=float(v), log_likelihood=float(ll), customers=int(len(x)))
 
 
