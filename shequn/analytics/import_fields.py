@@ -31,8 +31,8 @@ MAX_AMOUNT_FEN = 10**10  # ¥100,000,000 on one row: anything bigger is a wrong 
 EARLIEST = dt.date(1900, 1, 1)
 
 _ALIASES = {re.sub(r"[\s_\-]", "", alias).lower(): name for name, aliases in COLUMNS.items() for alias in aliases}
-_PLAIN_AMOUNT = re.compile(r"(-?)(\d+)(?:\.(\d{1,2}))?")
-_GROUPED_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?")
+_PLAIN_AMOUNT = re.compile(r"(-?)(\d+)(?:\.(\d{1,2})0*)?")  # "12.300" is 12.30: trailing zeros lose nothing
+_GROUPED_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2})0*)?")
 _TOO_PRECISE = re.compile(r"-?[\d,]*\.\d{3,}")
 _DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
@@ -188,6 +188,8 @@ def _from_text(raw: str) -> dt.datetime:
         if re.fullmatch(r"\d{1,5}(\.\d+)?", raw):
             return _from_number(float(raw))
         return _from_parts(raw)
+    except BadValue:
+        raise
     except ValueError as exc:
         raise BadValue(f"交易时间 {raw} 不是有效的日期或时间") from exc
 
