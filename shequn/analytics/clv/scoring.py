@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from shequn.core import audit, outbox
 from shequn.core.actor import Actor
@@ -149,21 +149,34 @@ def run_clv(actor: Actor, *, calibration_end: date, time_unit: str = "week", sto
             gg_v=gg.v, gg_customers=gg.customers, gg_log_likelihood=gg.log_likelihood,
             excluded_zero_monetary=scores.excluded_zero_monetary, horizon_days=horizon_days,
             monthly_discount_rate=monthly_rate)
-        days_since_last = calibration_end.toordinal() - summary.last_day
-        MemberValue.objects.bulk_create(
-            (MemberValue(run=run, member_id=int(summary.member_id[i]), frequency=int(summary.frequency[i]),
-                         recency=float(scores.t_x[i]), age=float(scores.T[i]),
-                         days_since_last=int(days_since_last[i]), monetary_fen=round(summary.monetary_fen[i]),
-                         p_alive=float(scores.p_alive[i]), expected_purchases=float(scores.expected_purchases[i]),
-                         expected_avg_spend_fen=int(scores.expected_spend_fen[i]),
-                         clv_12m_fen=int(scores.clv_fen[i]), churn_risk=str(scores.churn_risk[i]))
-             for i in range(len(summary))), batch_size=2000)
+        _insert_values(run, summary, scores, calibration_end.toordinal() - summary.last_day)
         audit.record(actor, "analytics.clv_run", run, store_id=store.pk if store else None,
                      after={"calibration_end": calibration_end.isoformat(), "time_unit": time_unit,
                             "customers": len(summary)})
         outbox.emit("analytics.clv_scored", "clv_run", run.pk, store_id=store.pk if store else None,
                     customers=len(summary))
     return run, scores
+
+
+VALUE_COLUMNS = ("member_id", "frequency", "recency", "age", "days_since_last", "monetary_fen", "p_alive",
+                 "expected_purchases", "expected_avg_spend_fen", "clv_12m_fen", "churn_risk")
+
+
+def _insert_values(run: ClvRun, summary: Summary, scores: Scores, days_since_last: np.ndarray,
+                   batch: int = 5000) -> None:
+    """One MemberValue row per member with executemany: Django model instances would cost most of the run."""
+    columns = [summary.member_id.tolist(), summary.frequency.tolist(), scores.t_x.tolist(), scores.T.tolist(),
+               days_since_last.tolist(), np.rint(summary.monetary_fen).astype(np.int64).tolist(),
+               scores.p_alive.tolist(), scores.expected_purchases.tolist(),
+               scores.expected_spend_fen.astype(np.int64).tolist(), scores.clv_fen.astype(np.int64).tolist(),
+               [str(risk) for risk in scores.churn_risk]]
+    rows = [(run.pk, *row) for row in zip(*columns, strict=True)]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(MemberValue._meta.db_table)} ({quote('run_id')}, "
+           + ", ".join(quote(c) for c in VALUE_COLUMNS) + ") VALUES (" + ", ".join(["%s"] * 12) + ")")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start:start + batch])
 
 
 def win_back(run: ClvRun, *, risks: tuple[str, ...] = ("high", "medium"), limit: int = 100):
