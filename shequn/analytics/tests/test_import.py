@@ -300,3 +300,12 @@ def test_a_member_race_is_retried_then_reported(tmp_path, system_actor, monkeypa
     lost = import_transactions(system_actor, path)
     assert not lost.ok and "重新导入" in lost.errors[0].message and lost.created == 0
     assert not Transaction.objects.exists() and not Member.objects.exists()
+
+
+def test_small_file_after_a_large_import_finds_its_rows(tmp_path, system_actor):
+    rows = [f"L{i},2026-01-{1 + i % 28:02d},{i}.10,1,,," for i in range(40)]
+    assert import_transactions(system_actor, write_csv(tmp_path, [HEADER, *rows])).created == 40
+    small = write_csv(tmp_path, [HEADER, rows[7], "L99,2026-01-05,1,1,,,"], name="small.csv")
+    result = import_transactions(system_actor, small)  # 40 imported > 4 × 2 rows: looked up, not scanned
+    assert (result.created, result.skipped_existing) == (1, 1)
+    assert Transaction.objects.count() == 41
