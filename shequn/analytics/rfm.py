@@ -1,0 +1,202 @@
+"""RFM 分析: recency, frequency and monetary value per member, quintile scores and named cells (客群).
+
+The computation is written once as Ibis expressions and runs unchanged on every engine in `engines`.
+Rules (see docs/analytics-rfm.md): days are local calendar days of the run's time zone; a purchase day is a
+day with at least one positive transaction; monetary is the net of purchases and refunds, and only members
+with positive net spend are scored. A member belongs to their home store. A score is
+1 + ⌊5·k/n⌋ where k is how many scored members have a strictly worse value, so equal values share a score."""
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from shequn.core.errors import NotFound, ValidationProblem
+from shequn.stores.models import Store
+
+from .engines import Tables, connect
+
+CELLS = {
+    "champions": _("冠军客户"),
+    "loyal": _("忠诚客户"),
+    "potential_loyalist": _("潜力客户"),
+    "new": _("新客户"),
+    "promising": _("有望客户"),
+    "need_attention": _("需要关注"),
+    "about_to_sleep": _("即将沉睡"),
+    "at_risk": _("有流失风险"),
+    "cannot_lose": _("不能失去"),
+    "hibernating": _("沉睡客户"),
+    "lost": _("已流失"),
+}
+COLUMNS = ["member_id", "store_code", "recency_days", "frequency", "monetary_fen",
+           "r_score", "f_score", "m_score", "fm_score", "cell"]
+INT_COLUMNS = ["member_id", "recency_days", "frequency", "monetary_fen", "r_score", "f_score", "m_score", "fm_score"]
+
+
+class UnknownStore(NotFound):
+    type = "unknown-store"
+
+
+class BadAsOf(ValidationProblem):
+    type = "bad-as-of-date"
+
+
+def compute_rfm(backend: Any, tables: Tables, *, as_of: dt.date, store_code: str | None = None) -> pd.DataFrame:
+    """One row per scored member (columns `COLUMNS`, ordered by member id), from transactions on or
+    before `as_of`; `store_code` limits the members (and so the quintiles) to that home store."""
+    _check_as_of(as_of)
+    stores = tables.stores
+    if store_code is not None and backend.execute(stores.filter(stores.code == store_code).count()) == 0:
+        raise UnknownStore(f"门店 {store_code!r} 不存在。", store=store_code)
+    frame = backend.execute(_rfm_expr(tables, as_of, store_code))
+    return _tidy(frame)
+
+
+def _rfm_expr(tables: Tables, as_of: dt.date, store_code: str | None):
+    members, stores, t = tables.members, tables.stores, tables.transactions
+    home = members.left_join(stores, members.home_store_id == stores.id).select(
+        member_id=members.id, store_code=stores.code)
+    if store_code is not None:
+        home = home.filter(home.store_code == store_code)
+    tx = t.select(member_id=t.member_id, day=t.occurred_at.date(), amount_fen=t.amount_fen)
+    tx = tx.filter(tx.day <= as_of)
+    bought = tx.amount_fen > 0
+    per_member = tx.group_by("member_id").aggregate(
+        last_day=tx.day.max(where=bought), frequency=tx.day.nunique(where=bought),
+        monetary_fen=tx.amount_fen.sum())
+    per_member = per_member.filter(per_member.monetary_fen > 0).join(home, "member_id")
+    scored = per_member.mutate(recency_days=ibis.literal(as_of).delta(per_member.last_day, unit="day"))
+    scored = scored.mutate(r_score=_score(scored, ibis.desc(scored.recency_days)),
+                           f_score=_score(scored, scored.frequency), m_score=_score(scored, scored.monetary_fen))
+    scored = scored.mutate(fm_score=(scored.f_score + scored.m_score + 1) // 2)
+    scored = scored.mutate(cell=_cell(scored.r_score, scored.fm_score))
+    return scored.select(*COLUMNS).order_by("member_id")
+
+
+def _score(table, order):
+    """Quintile 1–5; `ibis.rank()` counts the members with a strictly worse value (ties share a rank)."""
+    worse = ibis.rank().over(order_by=order)
+    scored = table.member_id.count().over(ibis.window())
+    return (worse * 5 // scored + 1).cast("int64")
+
+
+def _cell(r, fm):
+    return ibis.cases(
+        ((r == 5) & (fm >= 4), "champions"),
+        ((r >= 3) & (fm >= 4), "loyal"),
+        ((r >= 4) & (fm >= 2), "potential_loyalist"),
+        ((r == 5) & (fm == 1), "new"),
+        ((r == 4) & (fm == 1), "promising"),
+        ((r == 3) & (fm == 3), "need_attention"),
+        (r == 3, "about_to_sleep"),
+        (fm == 5, "cannot_lose"),
+        (fm >= 3, "at_risk"),
+        ((r == 1) & (fm == 1), "lost"),
+        else_="hibernating",
+    )
+
+
+def _check_as_of(as_of: Any) -> None:
+    if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
+        raise BadAsOf(f"统计日期必须是日期（YYYY-MM-DD），收到 {as_of!r}。")
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same dtypes whatever the engine returned, so runs compare equal across engines."""
+    frame = frame.reindex(columns=COLUMNS)
+    for column in INT_COLUMNS:
+        frame[column] = frame[column].astype("int64")
+    for column in ("store_code", "cell"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame.reset_index(drop=True)
+
+
+def movement(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """How many members moved from cell A to cell B between two runs (`from_cell` / `to_cell` None: the
+    member was not scored in that run). Columns from_cell, to_cell, members; largest flows first."""
+    both = previous[["member_id", "cell"]].merge(current[["member_id", "cell"]], on="member_id", how="outer",
+                                                  suffixes=("_from", "_to"))
+    both = both.rename(columns={"cell_from": "from_cell", "cell_to": "to_cell"})
+    both = both.astype({"from_cell": object, "to_cell": object}).fillna("")
+    counts = both.groupby(["from_cell", "to_cell"]).size().reset_index(name="members")
+    counts = counts.sort_values(["members", "from_cell", "to_cell"], ascending=[False, True, True])
+    counts = counts.replace({"from_cell": {"": None}, "to_cell": {"": None}})
+    counts["members"] = counts["members"].astype("int64")
+    return counts.reset_index(drop=True)
+
+
+def results_dir() -> Path:
+    return Path(settings.VAR_DIR) / "analytics" / "rfm"
+
+
+def run_rfm(engine: str, as_of: dt.date, store: str | None = None, *, out_dir: Path | str | None = None,
+            snapshot: Path | str | None = None) -> dict[str, Any]:
+    """Score members on `engine`, write `<out_dir>/<as_of>[-store].parquet`, and return a summary with the
+    cells and the movement since the latest earlier run of the same scope (overall or that store)."""
+    _check_as_of(as_of)
+    zone = settings.TIME_ZONE
+    if store is not None:
+        found = Store.objects.filter(code=store).values_list("timezone", flat=True).first()
+        if found is None:
+            raise UnknownStore(f"门店 {store!r} 不存在。", store=store)
+        zone = found
+    backend, tables = connect(engine, snapshot=snapshot, time_zone=zone)
+    try:
+        current = compute_rfm(backend, tables, as_of=as_of, store_code=store)
+    finally:
+        backend.disconnect()
+    folder = Path(out_dir) if out_dir is not None else results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    previous_path = _previous_run(folder, as_of, store)
+    path = folder / f"{as_of.isoformat()}{f'-{store}' if store else ''}.parquet"
+    staging = path.with_name(f".{path.name}.tmp")
+    current.to_parquet(staging, index=False)
+    os.replace(staging, path)
+    summary = summarize(current)
+    summary.update(as_of=as_of.isoformat(), store=store, engine=engine, time_zone=zone, path=str(path),
+                   previous_as_of=None, movement=[])
+    if previous_path is not None:
+        flows = movement(read_run(previous_path), current)
+        summary["previous_as_of"] = previous_path.name[:10]
+        summary["movement"] = flows.to_dict("records")
+    return summary
+
+
+def read_run(path: Path | str) -> pd.DataFrame:
+    """A result file written by `run_rfm`, with the same columns and dtypes as `compute_rfm` returns."""
+    return _tidy(pd.read_parquet(path))
+
+
+def summarize(frame: pd.DataFrame) -> dict[str, Any]:
+    """Members and average net spend (fen, rounded) per cell, overall and per home store."""
+    return {"members": len(frame), "cells": _cell_rows(frame),
+            "stores": {code: _cell_rows(group) for code, group in frame.groupby("store_code", sort=True)}}
+
+
+def _cell_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for cell, label in CELLS.items():
+        spend = frame.loc[frame["cell"] == cell, "monetary_fen"]
+        count = len(spend)
+        rows.append({"cell": cell, "label": str(label), "members": count,
+                     "avg_monetary_fen": (int(spend.sum()) + count // 2) // count if count else 0})
+    return rows
+
+
+def _previous_run(folder: Path, as_of: dt.date, store: str | None) -> Path | None:
+    earlier = []
+    for path in folder.glob("*.parquet"):
+        try:
+            day = dt.date.fromisoformat(path.name[:10])
+        except ValueError:
+            continue
+        scope = path.stem[11:] or None
+        if scope == store and day < as_of:
+            earlier.append((day, path))
+    return max(earlier)[1] if earlier else None
