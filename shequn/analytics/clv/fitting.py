@@ -11,11 +11,24 @@ class FitFailed(ValidationProblem):
     title = "Lifetime value models could not be fitted"
 
 
-def grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Unique rows of the columns and how often each occurs (the weights of the likelihood)."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
+def grouped(*columns: np.ndarray, inverse: bool = False):
+    """Unique rows of the columns and how often each occurs (the weights of the likelihood); with `inverse`,
+    also the index of each input row's unique row. A lexsort: far faster than np.unique(axis=0)."""
+    n = len(columns[0])
+    order = np.lexsort(columns[::-1])
+    ordered = [np.asarray(c)[order] for c in columns]
+    change = np.zeros(n, dtype=bool)
+    change[:1] = True
+    for column in ordered:
+        change[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, n)).astype(float)
+    unique = [column[starts] for column in ordered]
+    if not inverse:
+        return unique, counts
+    positions = np.empty(n, dtype=np.int64)
+    positions[order] = np.cumsum(change) - 1
+    return unique, counts, positions
 
 
 def weighted_sum(weight: np.ndarray, values: np.ndarray) -> float:

@@ -25,6 +25,7 @@ from shequn.core.errors import NotFound, PermissionDenied, ValidationProblem
 
 from ..models import ClvRun, MemberValue
 from . import bgnbd, gamma_gamma
+from .fitting import grouped
 from .summary import Summary, member_summary
 
 UNIT_DAYS = {"day": 1, "week": 7}
@@ -98,12 +99,14 @@ def score(summary: Summary, calibration_end: date, *, time_unit: str = "week", h
     messages = [str(w.message) for w in caught]
     for message in messages:
         warnings.warn(message, gamma_gamma.ZeroMonetaryWarning, stacklevel=2)
+    (ux, ut, uT), _, rows = grouped(x, t_x, T, inverse=True)  # the purchase model once per distinct history
     with np.errstate(all="ignore"):
-        p_alive = bgnbd.probability_alive(bg, x, t_x, T)
-        expected = bgnbd.expected_purchases(bg, horizon_days / unit, x, t_x, T)
+        p_alive = bgnbd.probability_alive(bg, ux, ut, uT)[rows]
+        expected = bgnbd.expected_purchases(bg, horizon_days / unit, ux, ut, uT)[rows]
         spend = gamma_gamma.expected_average_spend(gg, x, monetary)
         spend = np.where(np.isfinite(spend), spend, monetary)
-        clv = discounted_value(bg, spend, x, t_x, T, month=MONTH_DAYS / unit, monthly_rate=monthly_rate)
+        purchases = discounted_value(bg, 1.0, ux, ut, uT, month=MONTH_DAYS / unit, monthly_rate=monthly_rate)
+        clv = purchases[rows] * spend
     days_since_last = calibration_end.toordinal() - summary.last_day
     return Scores(bgnbd=bg, gamma_gamma=gg, x=x, t_x=t_x, T=T, p_alive=p_alive,
                   expected_purchases=np.nan_to_num(expected), expected_spend_fen=np.rint(spend * 100),

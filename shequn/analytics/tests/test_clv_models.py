@@ -109,3 +109,16 @@ def test_score_counts_the_members_left_out_of_the_spend_model():
     assert scores.excluded_zero_monetary == 4
     assert np.all(np.isfinite(scores.clv_fen)) and np.all(scores.clv_fen >= 0)
     assert np.all(scores.expected_purchases >= 0)
+
+
+def test_grouping_matches_numpy_unique():
+    from shequn.analytics.clv.fitting import grouped
+
+    rng = np.random.default_rng(0)
+    x, t = rng.integers(0, 5, 2000).astype(float), rng.integers(0, 30, 2000) / 7
+    (ux, ut), counts, rows = grouped(x, t, inverse=True)
+    unique, expected_counts = np.unique(np.column_stack([x, t]), axis=0, return_counts=True)
+    np.testing.assert_array_equal(np.column_stack([ux, ut]), unique)
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_array_equal(ux[rows], x)
+    np.testing.assert_array_equal(ut[rows], t)
