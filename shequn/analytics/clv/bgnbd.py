@@ -50,7 +50,7 @@ def _log_sum(a3, a4):
 
 
 def log_likelihood(params, x, t_x, T) -> np.ndarray:
-    """Per-customer log-likelihood, eq. (6) of the paper in log space."""
+    """Per-customer log-likelihood L(r, α, a, b | x, t_x, T) of the paper, in log space."""
     a12, a3, a4 = _terms(params, _Counts(np.asarray(x, dtype=float)), t_x, T)
     return a12 + _log_sum(a3, a4)[0]
 
@@ -101,12 +101,12 @@ def _odds_dead(p: BgNbdParams, x, t_x, T) -> np.ndarray:
 
 
 def probability_alive(p: BgNbdParams, x, t_x, T) -> np.ndarray:
-    """P(alive | x, t_x, T), eq. (12)."""
+    """P(alive | x, t_x, T): the chance the customer has not dropped out by T."""
     return 1.0 / (1.0 + _odds_dead(p, x, t_x, T))
 
 
 def expected_purchases(p: BgNbdParams, t, x, t_x, T) -> np.ndarray:
-    """E[Y(t) | x, t_x, T]: expected purchases in the next t time units, eq. (10)."""
+    """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (uses the Gauss hypergeometric 2F1)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     t = np.asarray(t, dtype=float)
     ratio = np.exp((p.r + x) * (np.log(p.alpha + T) - np.log(p.alpha + T + t)))
