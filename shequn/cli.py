@@ -289,6 +289,33 @@ def analytics_clv(
                else as_table(run, scores))
 
 
+@analytics_app.command("evaluate-recs")
+def analytics_evaluate_recs(
+        split_date: Annotated[str | None, typer.Option(
+            help="First test day (YYYY-MM-DD); default: the last 30 days of purchases are the test.")] = None,
+        output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """Recommendations against the popularity baseline: precision@10, recall@10 and hit rate on a time split."""
+    import datetime as dt
+    import json
+
+    split = None
+    if split_date is not None:
+        try:
+            split = dt.date.fromisoformat(split_date)
+        except ValueError:
+            _fail(f"--split-date must be a date like 2026-09-30, not {split_date!r}", 2)
+    _setup()
+    from shequn.analytics.recommend_eval import as_table, evaluate_from_database
+    from shequn.core.errors import Problem
+
+    try:
+        result = evaluate_from_database(split)
+    except Problem as exc:
+        _fail(exc.detail, 2)
+    typer.echo(json.dumps(result.as_dict(), indent=2) if output is OutputFormat.json else as_table(result))
+
+
 def main() -> None:
     app()
 
