@@ -316,6 +316,39 @@ def analytics_evaluate_recs(
     typer.echo(json.dumps(result.as_dict(), indent=2) if output is OutputFormat.json else as_table(result))
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    spark = "spark"
+
+
+@analytics_app.command("rfm")
+def analytics_rfm(
+        as_of: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD, local calendar) the scores see.")],
+        store: Annotated[str | None, typer.Option(help="Only this store's home members (store code).")] = None,
+        engine: Annotated[Engine, typer.Option(help="duckdb (Parquet snapshot), postgres or spark.")] = Engine.duckdb,
+        output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.table,
+) -> None:
+    """RFM scores and cells per member, written to var/analytics/rfm/, with movement since the previous run."""
+    import datetime as dt
+    import json
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        _fail(f"--as-of must be a date like 2026-06-30, not {as_of!r}", 2)
+    _setup()
+    from shequn.analytics.rfm import run_rfm, summary_table
+    from shequn.core.errors import Problem
+
+    try:
+        summary = run_rfm(engine.value, day, store=store)
+    except Problem as exc:
+        _fail(exc.detail, 2)
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2) if output is OutputFormat.json
+               else summary_table(summary))
+
+
 def main() -> None:
     app()
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from shequn.core.errors import NotFound, ValidationProblem
+from shequn.core.money import format_fen
 from shequn.stores.models import Store
 
 from .engines import Tables, connect
@@ -200,3 +201,18 @@ def _previous_run(folder: Path, as_of: dt.date, store: str | None) -> Path | Non
         if scope == store and day < as_of:
             earlier.append((day, path))
     return max(earlier)[1] if earlier else None
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The summary of `run_rfm` as plain text for the command line."""
+    scope = summary["store"] or _("全部门店")
+    lines = [f"RFM {summary['as_of']} · {scope} · {summary['engine']} · {summary['members']} members",
+             f"{'cell':<20}{'members':>10}{'avg net spend':>16}"]
+    lines += [f"{row['cell']:<20}{row['members']:>10}{format_fen(row['avg_monetary_fen']):>16}"
+              for row in summary["cells"]]
+    if summary["previous_as_of"]:
+        lines.append(f"movement since {summary['previous_as_of']}:")
+        lines += [f"  {row['from_cell'] or '-'} → {row['to_cell'] or '-'}: {row['members']}"
+                  for row in summary["movement"] if row["from_cell"] != row["to_cell"]]
+    lines.append(f"written to {summary['path']}")
+    return "\n".join(lines)

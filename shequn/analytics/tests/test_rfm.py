@@ -206,3 +206,27 @@ def test_postgres_engine_needs_a_postgres_database(db, settings):
         pytest.skip("runs against SQLite")
     with pytest.raises(EngineUnavailable, match="DATABASE_URL"):
         connect("postgres")
+
+
+def test_the_rfm_command_prints_cells_and_movement(settings, tmp_path, history):
+    import json
+
+    from typer.testing import CliRunner
+
+    from shequn.cli import app
+
+    settings.VAR_DIR = tmp_path
+    runner = CliRunner()
+    assert runner.invoke(app, ["analytics", "rfm", "--as-of", "2026-05-31"]).exit_code == 0
+    result = runner.invoke(app, ["analytics", "rfm", "--as-of", "2026-06-30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["members"] == 9 and summary["previous_as_of"] == "2026-05-31"
+    assert {"from_cell": None, "to_cell": "new", "members": 1} in summary["movement"]
+    table = runner.invoke(app, ["analytics", "rfm", "--as-of", "2026-06-30", "--store", "SH01"])
+    assert table.exit_code == 0 and "need_attention" in table.output and "¥650.00" in table.output
+    bad = runner.invoke(app, ["analytics", "rfm", "--as-of", "2026-06-30", "--store", "NOPE"])
+    assert bad.exit_code == 2 and "NOPE" in bad.output
+    assert runner.invoke(app, ["analytics", "rfm", "--as-of", "30/06/2026"]).exit_code == 2
+    spark = runner.invoke(app, ["analytics", "rfm", "--as-of", "2026-06-30", "--engine", "spark"])
+    assert spark.exit_code == 2 and "pyspark" in spark.output
