@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    analytics,
     audit,
     auth,
     commerce,
@@ -26,6 +27,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),
+    path("analytics/", analytics.analytics_overview, name="analytics"),
     path("members/", members.member_list, name="members"),
     path("members/import/", imports.member_import, name="member_import"),
     path("members/<int:member_id>/", members.member_detail, name="member_detail"),
