@@ -15,7 +15,7 @@ from shequn.core.errors import ValidationProblem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("xlsx", "csv")
-KINDS = ("text", "int", "fen", "pct")
+KINDS = ("text", "label", "int", "fen", "pct")
 NUMBER_FORMATS = {"fen": "#,##0.00", "pct": "0.0%", "int": "#,##0"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,7 +23,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 @dataclass
 class Column:
     title: str
-    kind: str = "text"  # text | int | fen (integer fen, shown in yuan) | pct (a ratio 0..1)
+    # text (names people typed: never left to start a formula) | label (text Shequn wrote, e.g. "+12.5%") |
+    # int | fen (integer fen, shown in yuan) | pct (a ratio 0..1)
+    kind: str = "text"
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Table:
     rows: list[list]
 
 
-def _yuan(fen: int) -> Decimal:
+def yuan(fen: int) -> Decimal:
     return Decimal(int(fen)) / 100
 
 
@@ -48,8 +50,8 @@ def _cell(value, kind: str):
     if value is None:
         return None
     if kind == "fen":
-        return _yuan(value)
-    if kind in ("int", "pct"):
+        return yuan(value)
+    if kind in ("int", "pct", "label"):
         return value
     return _safe_text(value)
 
@@ -58,11 +60,13 @@ def _csv_cell(value, kind: str) -> str:
     if value is None:
         return ""
     if kind == "fen":
-        return f"{_yuan(value):.2f}"
+        return f"{yuan(value):.2f}"
     if kind == "pct":
         return f"{Decimal(str(value)) * 100:.2f}%"
     if kind == "int":
         return str(int(value))
+    if kind == "label":
+        return str(value)
     return _safe_text(value)
 
 

@@ -151,6 +151,7 @@ def test_page_shows_kpis_with_previous_period_and_says_what_gmv_is(history, owne
     assert 'id="kpi-repurchase">67%<' in html
     assert "实付金额减去期内退款" in html
     assert "▲ 392.9%" in html  # GMV 690 against 140
+    assert "▲ 66.7 个百分点" in html  # the repurchase rate moves in points, not percent of itself
     assert html.count("export=xlsx&amp;table=") == 7 and html.count("export=csv&amp;table=") == 7
 
 
@@ -214,7 +215,8 @@ def test_csv_money_is_exact_yuan_and_names_cannot_become_formulas(history, owner
     assert rows[2][0] == "'=HYPERLINK(\"x\")" and rows[2][2] == "250.00"
     kpis = list(csv.reader(io.StringIO(owner.get(f"/console/analytics/?{MARCH}&export=csv&table=kpis")
                                        .content.decode("utf-8-sig"))))
-    assert kpis[1][:3] == ["GMV（净额）", "690.00", "140.00"]
+    assert kpis[1] == ["GMV（净额）", "690.00", "140.00", "+392.9%"]
+    assert kpis[7] == ["复购率", "66.67%", "0.00%", "+66.7 个百分点"]
 
 
 @pytest.mark.parametrize("query", ["export=pdf&table=stores", "export=csv&table=nope", "export=xlsx"])

@@ -59,7 +59,8 @@ def kpi_cards(ov: overview.Overview) -> list[dict]:
          _("两个及以上购买日的会员 ÷ 有购买的会员")),
     ]
     return [{"key": key, "label": label, "kind": kind, "value": value, "previous": before,
-             "change": _change(value, before), "change_pct": _pct(_change(value, before)), "hint": hint}
+             "change": _change(value, before), "change_pct": _pct(_change(value, before)),
+             "points": _pct(value - before) if kind == "pct" else None, "hint": hint}
             for key, label, kind, value, before, hint in specs]
 
 
@@ -75,9 +76,9 @@ def tables(ov: overview.Overview, cards: list[dict]) -> dict[str, exports.Table]
     hot_items = ov.hot.items if ov.hot else []
     return {
         "kpis": exports.Table("overview-kpis", _("核心指标"),
-                              [C(_("指标")), C(_("本期")), C(_("上期")), C(_("变化"), "pct")],
+                              [C(_("指标")), C(_("本期"), "label"), C(_("上期"), "label"), C(_("变化"), "label")],
                               [[c["label"], _plain(c["value"], c["kind"]), _plain(c["previous"], c["kind"]),
-                                c["change"]] for c in cards]),
+                                _change_text(c)] for c in cards]),
         "daily": exports.Table("overview-daily", _("每日趋势"),
                                [C(_("日期")), C(_("GMV"), "fen"), C(_("订单数"), "int")],
                                [[str(d["day"]), d["gmv_fen"], d["orders"]] for d in ov.daily]),
@@ -113,10 +114,19 @@ def cohort_cells(ov: overview.Overview) -> list[dict]:
              "blank": range(ov.cohort_width - len(r["rates"]))} for r in ov.cohorts]
 
 
+def _change_text(card: dict) -> str:
+    """Money and counts change in percent of the previous period; the rate in percentage points."""
+    if card["points"] is not None:
+        return _("%(n)+.1f 个百分点") % {"n": card["points"]}
+    if card["change_pct"] is None:
+        return _("无可比")
+    return f"{card['change_pct']:+.1f}%"
+
+
 def _plain(value, kind: str):
     """KPI values in an export: yuan as a string for money, the ratio as a percentage string."""
     if kind == "fen":
-        return f"{exports._yuan(value):.2f}"
+        return f"{exports.yuan(value):.2f}"
     if kind == "pct":
         return f"{value * 100:.2f}%"
     return value
