@@ -136,12 +136,12 @@ class Recommender:
         excluded = recent - self.repeatable
         picks: list[Pick] = []
         if recent:
-            vector = np.zeros(len(self.items))
-            vector[[self.index[i] for i in recent]] = 1.0
-            scores = self.similarity.T @ vector
-            order = sorted(np.flatnonzero(scores > 0), key=lambda i: (-scores[i], self.items[i]))
-            picks = [Pick(self.items[i], float(scores[i]), "together") for i in order
-                     if self.items[i] not in excluded][:k]
+            scores = np.asarray(self.similarity[sorted(self.index[i] for i in recent)].sum(axis=0)).ravel()
+            scores[[self.index[i] for i in excluded]] = 0.0
+            candidates = np.flatnonzero(scores > 0)
+            # items are sorted by code, so the index breaks ties by SKU code
+            top = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
+            picks = [Pick(self.items[i], float(scores[i]), "together") for i in top]
         chosen = {p.sku for p in picks} | excluded
         for item in self.popular:
             if len(picks) >= k:
