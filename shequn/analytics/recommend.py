@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import F
 from scipy import sparse
 
+from shequn.core import clock
 from shequn.core.errors import NotFound, ValidationProblem
 
 POPULAR_DAYS = 90  # popularity fallback window (热销)
@@ -73,7 +74,7 @@ class Recommender:
         if min_support < 1:
             raise ValidationProblem("min_support must be at least 1", type="bad-min-support")
         seen = sorted((b for b in baskets if as_of is None or b.day < as_of), key=lambda b: b.day)
-        self.as_of = as_of or (seen[-1].day + timedelta(days=1) if seen else date.today())
+        self.as_of = as_of or (seen[-1].day + timedelta(days=1) if seen else clock.local_date())
         self.items = sorted({item for b in seen for item in b.items})
         self.index = {item: i for i, item in enumerate(self.items)}
         self._history: dict[int, list[Basket]] = defaultdict(list)
