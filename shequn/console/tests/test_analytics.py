@@ -238,3 +238,18 @@ def test_community_operator_sees_only_their_store(history, console_as):
 
 def test_nav_links_the_page(owner):
     assert 'href="/console/analytics/"' in owner.get("/console/").content.decode()
+
+
+def test_export_module_refuses_unknown_formats_and_writes_exact_yuan():
+    from shequn.analytics import exports
+    from shequn.core.errors import ValidationProblem
+
+    table = exports.Table("t", "表", [exports.Column("名称"), exports.Column("金额", "fen"),
+                                      exports.Column("占比", "pct")], [["-1 折扣", 1, 0.125], ["@x", 123456789, None]])
+    with pytest.raises(ValidationProblem) as problem:
+        exports.response(table, "pdf")
+    assert problem.value.type == "invalid-export-format"
+    assert list(csv.reader(io.StringIO(exports.csv_text(table)))) == [
+        ["名称", "金额", "占比"], ["'-1 折扣", "0.01", "12.50%"], ["'@x", "1234567.89", ""]]
+    ws = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(table))).active
+    assert Decimal(str(ws["B3"].value)) == Decimal("1234567.89") and ws["C2"].number_format == "0.0%"
