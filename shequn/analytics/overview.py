@@ -205,7 +205,8 @@ def cohorts(scope: Scope, p: Period) -> tuple[list[dict], int]:
 
 
 def funnel(scope: Scope, p: Period) -> list[dict]:
-    """Members who joined a group in the period → ordered after joining → ordered on a second day."""
+    """Members who joined a group in the period → ordered after joining → ordered on a second day
+    (groups and orders of the stores in view)."""
     memberships = _in(Membership.objects.all(), p, "joined_at")
     if scope.store_ids is not None:
         memberships = memberships.filter(group__store_id__in=scope.store_ids)
@@ -213,7 +214,7 @@ def funnel(scope: Scope, p: Period) -> list[dict]:
                   .values_list("member_id", "at"))
     days_after: dict[int, set[dt.date]] = defaultdict(set)
     if joined:
-        rows = (Transaction.objects.filter(member_id__in=list(joined), amount_fen__gt=0,
+        rows = (transactions(scope).filter(member_id__in=list(joined), amount_fen__gt=0,
                                            occurred_at__gte=min(joined.values()), occurred_at__lt=p.end)
                 .values_list("member_id", "occurred_at"))
         for member_id, at in rows.iterator(chunk_size=5000):

@@ -253,3 +253,12 @@ def test_export_module_refuses_unknown_formats_and_writes_exact_yuan():
         ["名称", "金额", "占比"], ["'-1 折扣", "0.01", "12.50%"], ["'@x", "1234567.89", ""]]
     ws = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(table))).active
     assert Decimal(str(ws["B3"].value)) == Decimal("1234567.89") and ws["C2"].number_format == "0.0%"
+
+
+def test_funnel_counts_only_orders_of_the_stores_in_view(history, console_as, owner):
+    g1 = Group.objects.get(name="静安宝妈群")
+    Membership.objects.create(group=g1, member=history["c"], joined_at=at(3, 11))  # C then buys in Beijing
+    manager = console_as("store_manager", stores=["SH01"]).get(f"/console/analytics/?{MARCH}").context["ov"]
+    assert [s["members"] for s in manager.funnel] == [4, 1, 1]
+    everyone = owner.get(f"/console/analytics/?{MARCH}").context["ov"]
+    assert [s["members"] for s in everyone.funnel] == [4, 2, 1]
