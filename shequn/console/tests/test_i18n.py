@@ -123,10 +123,11 @@ def test_login_page_has_the_switch_and_english(client):
 
 
 def read_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr (plural forms joined by |) from a .po file."""
+    """msgid -> msgstr (plural forms joined by |) from a .po file; a msgid with a context is keyed
+    "context\x04msgid", as gettext itself stores it."""
     entries, current, key = {}, {}, None
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
-        match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
+        match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
         if match:
             key = match[1]
             current[key] = ast.literal_eval(match[2])  # a PO string literal reads as a Python one
@@ -135,7 +136,8 @@ def read_po(path: Path) -> dict[str, str]:
         elif not line.strip() and current:
             if current.get("msgid"):
                 strs = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
-                entries[current["msgid"]] = "|".join(strs)
+                context = current.get("msgctxt")
+                entries[f"{context}\x04{current['msgid']}" if context else current["msgid"]] = "|".join(strs)
             current, key = {}, None
     return entries
 
@@ -148,6 +150,9 @@ def test_english_catalogue_is_complete_and_compiled():
     with open(CATALOGUE / "django.mo", "rb") as mo:
         compiled = gettext.GNUTranslations(mo)
     for msgid, msgstr in po.items():
+        if "\x04" in msgid:
+            assert compiled.pgettext(*msgid.split("\x04")) == msgstr, f"django.mo is older ({msgid!r})"
+            continue
         got = compiled.gettext(msgid) if "|" not in msgstr else "|".join(
             compiled.ngettext(msgid, msgid, n) for n in (1, 2))
         assert got == msgstr, f"django.mo is older than django.po ({msgid!r}): run compilemessages"
