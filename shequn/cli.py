@@ -113,6 +113,16 @@ def demo(serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
         serve(host=host, port=port)
 
 
+def _fail_with_row_errors(errors, code: int = 1) -> None:
+    """Print an import's bad rows (line: message; the first 200) and exit: nothing was written."""
+    for err in errors[:200]:
+        where = f"line {err.line}: " if err.line else ""
+        typer.secho(f"{where}{err.message}", fg=typer.colors.RED, err=True)
+    if len(errors) > 200:
+        typer.secho(f"… and {len(errors) - 200} more errors", fg=typer.colors.RED, err=True)
+    _fail(f"{len(errors)} problem(s) found; nothing was imported.", code)
+
+
 @app.command("import-members")
 def import_members(path: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM, GBK) or XLSX file.")],
                    store: Annotated[str | None, typer.Option(help="Home store code for rows without one.")] = None,
@@ -136,12 +146,7 @@ def import_members(path: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 
 
         result = run_import(path, store_code=store, dry_run=dry_run, actor=actor, progress=report)
     if result.errors:
-        for err in result.errors[:200]:
-            where = f"line {err.line}: " if err.line else ""
-            typer.secho(f"{where}{err.message}", fg=typer.colors.RED, err=True)
-        if len(result.errors) > 200:
-            typer.secho(f"… and {len(result.errors) - 200} more errors", fg=typer.colors.RED, err=True)
-        _fail(f"{len(result.errors)} problem(s) found; nothing was imported.")
+        _fail_with_row_errors(result.errors)
     verb = "would import" if dry_run else "imported"
     typer.echo(f"{verb} {result.created} member(s) from {result.total} row(s)")
 
@@ -170,12 +175,7 @@ def import_transactions(
         result = run_import(actor, path, dry_run=dry_run, create_members=create_members,
                             progress=lambda done, total: progress.update(bar, completed=done, total=total))
     if result.errors:
-        for err in result.errors[:200]:
-            where = f"line {err.line}: " if err.line else ""
-            typer.secho(f"{where}{err.message}", fg=typer.colors.RED, err=True)
-        if len(result.errors) > 200:
-            typer.secho(f"… and {len(result.errors) - 200} more errors", fg=typer.colors.RED, err=True)
-        _fail(f"{len(result.errors)} problem(s) found; nothing was imported.", 2)
+        _fail_with_row_errors(result.errors, code=2)
     verb = "would import" if dry_run else "imported"
     typer.echo(f"{verb} {result.created} transaction(s) from {result.rows} row(s); "
                f"{result.skipped_existing} already imported; {result.members_created} new member(s)")
