@@ -22,7 +22,8 @@ ROLE_LABELS = {
 # Roles whose data is limited to the stores assigned to the user.
 SCOPED_ROLES = {Role.STORE_MANAGER, Role.COMMUNITY_OPERATOR}
 
-_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view", "communities.view", "commerce.view"}
+_READ = {"members.view", "loyalty.view", "stores.view", "dashboard.view", "communities.view", "commerce.view",
+         "analytics.view"}
 _MEMBER_WRITE = {"members.write", "members.import", "points.adjust", "points.bulk_grant"}
 # Running groups: create groups, entry codes, posts, polls, activities and red packets; moderate members.
 _COMMUNITY = {"communities.manage", "communities.moderate"}
@@ -34,15 +35,15 @@ _HQ_SALES = {"commerce.catalog", "commerce.campaigns", "commerce.commissions"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
-        "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view",
+        "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view", "analytics.run",
     }),
     Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
-        "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view",
+        "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view", "analytics.run",
     }),
     Role.STORE_MANAGER: frozenset(_READ | _COMMUNITY | _STORE_SALES | {
         "members.write", "members.import", "points.adjust", "members.reveal_pii"}),
     Role.COMMUNITY_OPERATOR: frozenset(_READ | _COMMUNITY),
-    Role.ANALYST: frozenset(_READ | {"audit.view"}),
+    Role.ANALYST: frozenset(_READ | {"audit.view", "analytics.run"}),
 }
 
 

@@ -150,5 +150,9 @@ def _register_routers() -> None:
 
     api.add_router("", groupbuy_api.router)
 
+    from shequn.analytics import api as analytics_api
+
+    api.add_router("", analytics_api.router)
+
 
 _register_routers()
