@@ -114,6 +114,16 @@ def price_lines(member_id: int, items: list[Item], skus: dict[str, Sku],
     return tier_code, lines
 
 
+def priced_cart(member_id: int, items, unit_prices: dict[str, int] | None = None
+                ) -> tuple[str, list[pricing.PricedLine], dict[str, Sku]]:
+    """Check a cart (merged lines, known SKUs on sale) and price it exactly as an order would be:
+    (member's tier code, priced lines, SKUs by code). Raises InvalidOrder on a bad cart."""
+    cleaned = _clean_items(items)
+    skus = _skus(cleaned)
+    tier_code, lines = price_lines(member_id, cleaned, skus, unit_prices)
+    return tier_code, lines, skus
+
+
 def new_order_no(at: dt.datetime) -> str:
     return f"{timezone.localtime(at).strftime('%y%m%d')}{secrets.randbelow(10**10):010d}"
 
@@ -127,7 +137,6 @@ def place_order(actor: Actor, *, member, items, fulfilment: str, store: Store | 
                 channel_ref: str = "", unit_prices: dict[str, int] | None = None, referrer=None,
                 address: str = "", note: str = "", pay_within: dt.timedelta | None = None) -> Order:
     """下单: reserve stock and fix prices; the order waits for payment until `expires_at`."""
-    cleaned = _clean_items(items)
     if not isinstance(points, int) or isinstance(points, bool) or points < 0:
         raise InvalidOrder("points must be a whole number, 0 or more.", field="points")
     if len(address) > 200 or len(note) > 200:
@@ -135,13 +144,12 @@ def place_order(actor: Actor, *, member, items, fulfilment: str, store: Store | 
     if referrer is not None and referrer.pk == member.pk:
         referrer = None  # buying through one's own link earns nobody anything
     location = _location(member, fulfilment, store, pickup_point)
-    skus = _skus(cleaned)
-    tier_code, lines = price_lines(member.pk, cleaned, skus, unit_prices)
+    tier_code, lines, skus = priced_cart(member.pk, items, unit_prices)
     settings = pricing.settings_row()
     now = timezone.now()
     with transaction.atomic():
         order_no = new_order_no(now)
-        levels = stock.reserve([(skus[i.sku], location, i.quantity) for i in cleaned], ref=order_no,
+        levels = stock.reserve([(skus[ln.code], location, ln.quantity) for ln in lines], ref=order_no,
                                actor=actor.label)
         subtotal = sum(line.list_price_fen * line.quantity for line in lines)
         goods = sum(line.total_fen for line in lines)

@@ -97,8 +97,7 @@ def lines_for(member, items) -> list[PricedLine]:
     """Priced lines of a cart exactly as the order core would price them (for previews and quotes)."""
     from .. import orders
 
-    cleaned = orders._clean_items(items)
-    return orders.price_lines(member.pk, cleaned, orders._skus(cleaned))[1]
+    return orders.priced_cart(member.pk, items)[1]
 
 
 def _available_for(member) -> list[Coupon]:

@@ -14,6 +14,7 @@ from shequn.commerce import orders
 from shequn.commerce.models import Order, Sku, StockLevel
 from shequn.core import audit, clock, outbox
 from shequn.core.actor import Actor
+from shequn.core.inputs import aware_datetime, whole_number
 from shequn.stores.models import Store
 
 from .errors import FlashSaleClosed, FlashSaleLimit, FlashSaleSoldOut, InvalidFlashSale
@@ -25,17 +26,11 @@ MAX_PER_MEMBER = 99
 
 
 def _whole(value, field: str, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidFlashSale(f"{field} must be a whole number between {low} and {high}.", field=field)
-    return value
+    return whole_number(value, field, low, high, InvalidFlashSale)
 
 
 def _aware(value, field: str) -> dt.datetime:
-    from django.utils import timezone
-
-    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
-        raise InvalidFlashSale(f"{field} must be a date and time with a time zone.", field=field)
-    return value
+    return aware_datetime(value, field, InvalidFlashSale)
 
 
 def create_sale(actor: Actor, *, title: str, sku: Sku, store: Store, flash_price_fen: int, quantity: int,

@@ -19,6 +19,7 @@ from shequn.commerce.orders import REFUNDABLE
 from shequn.commerce.refunds import refund_order
 from shequn.core import audit, clock, outbox
 from shequn.core.actor import SYSTEM, Actor
+from shequn.core.inputs import aware_datetime, whole_number
 from shequn.stores.models import Store
 
 from .errors import (
@@ -40,15 +41,11 @@ FAILED_REASON = "拼团未成团，自动退款"
 
 
 def _whole(value, field: str, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidTeamDeal(f"{field} must be a whole number between {low} and {high}.", field=field)
-    return value
+    return whole_number(value, field, low, high, InvalidTeamDeal)
 
 
 def _aware(value, field: str) -> dt.datetime:
-    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
-        raise InvalidTeamDeal(f"{field} must be a date and time with a time zone.", field=field)
-    return value
+    return aware_datetime(value, field, InvalidTeamDeal)
 
 
 def create_deal(actor: Actor, *, title: str, sku: Sku, store: Store, team_price_fen: int, team_size: int,

@@ -20,14 +20,11 @@ def _members(store, n):
     return bulk_members(store, n, "抢购会员", accounts=True)
 
 
-_spread = spread
-
-
 def test_500_orders_for_50_units(system_actor, store, make_sku):
     hot = make_sku("HOT-1", 990, quantity=50)
     buyers = _members(store, 500)
 
-    results = _spread(buyers, lambda m: orders.place_order(system_actor, member=m, fulfilment="pickup", store=store,
+    results = spread(buyers, lambda m: orders.place_order(system_actor, member=m, fulfilment="pickup", store=store,
                                                            items=[{"sku": hot.code, "quantity": 1}]))
 
     placed = [r for r in results if isinstance(r, Order)]
@@ -38,7 +35,7 @@ def test_500_orders_for_50_units(system_actor, store, make_sku):
     assert (level.on_hand, level.reserved, level.available) == (50, 50, 0)
     assert stock.check_stock() == []
 
-    _spread(placed, lambda o: payments.start_payment(system_actor, o, "offline"))
+    spread(placed, lambda o: payments.start_payment(system_actor, o, "offline"))
     level.refresh_from_db()
     assert (level.on_hand, level.reserved) == (0, 0)
     assert StockEntry.objects.filter(level=level, kind="sale").count() == 50
@@ -81,7 +78,7 @@ def test_racing_cancel_and_payment_settle_one_way(system_actor, store, make_sku)
                                             paid_at=timezone.now())
         return orders.cancel_order(system_actor, order)
 
-    _spread(jobs, act)
+    spread(jobs, act)
     final = Order.objects.filter(pk__in=[o.pk for o in placed])
     paid = final.filter(status="paid").count()
     cancelled = final.filter(status="cancelled").count()

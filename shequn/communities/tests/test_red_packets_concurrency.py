@@ -14,14 +14,9 @@ from shequn.core.tests.threads import bulk_members, spread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-WORKERS = 30  # PostgreSQL allows 100 connections by default: 30 threads start together, each takes its share
-
 
 def _members(store, n):
     return bulk_members(store, n, "群成员")
-
-
-_each_worker = spread
 
 
 def _group_of(system_actor, store, members):
@@ -38,7 +33,7 @@ def test_300_grabs_of_a_100_share_packet(system_actor, store, mode):
     group = _group_of(system_actor, store, members)
     packet = services.create_red_packet(system_actor, group, total_fen=50_000, count=100, mode=mode)
 
-    results = _each_worker(members, lambda m: services.grab_red_packet(system_actor, packet.pk, m))
+    results = spread(members, lambda m: services.grab_red_packet(system_actor, packet.pk, m))
 
     grabs = [r for r in results if isinstance(r, RedPacketGrab)]
     others = [r for r in results if not isinstance(r, RedPacketGrab)]
@@ -62,7 +57,7 @@ def test_50_signups_for_20_seats(system_actor, store):
     activity = services.create_activity(system_actor, store=store, title="亲子烘焙", starts_at=start,
                                         ends_at=start + dt.timedelta(hours=2), capacity=20)
 
-    results = _each_worker(members, lambda m: services.sign_up(system_actor, activity, m))
+    results = spread(members, lambda m: services.sign_up(system_actor, activity, m))
 
     signups = [r for r in results if isinstance(r, ActivitySignup)]
     full = [r for r in results if isinstance(r, ActivityFull)]

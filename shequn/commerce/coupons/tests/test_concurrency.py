@@ -19,15 +19,12 @@ def _members(store, n):
     return bulk_members(store, n, "领券会员")
 
 
-_each_worker = spread
-
-
 def test_100_claims_of_a_30_coupon_template(system_actor, store):
     template = services.create_template(system_actor, name="限量30张", kind="fixed", amount_fen=500, valid_days=7,
                                         total_quantity=30)
     members = _members(store, 100)
 
-    results = _each_worker(members, lambda m: services.claim(system_actor, template.pk, m))
+    results = spread(members, lambda m: services.claim(system_actor, template.pk, m))
 
     issued = [r for r in results if isinstance(r, Coupon)]
     sold_out = [r for r in results if isinstance(r, CouponSoldOut)]

@@ -21,14 +21,9 @@ from shequn.core.tests.threads import bulk_members, run_together, spread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-WORKERS = 30
-
 
 def _members(store, n):
     return bulk_members(store, n, "团购会员", accounts=True)
-
-
-_spread = spread
 
 
 def _buy(campaign, leader, member, sku, qty):
@@ -42,7 +37,7 @@ def test_30_members_against_a_limit_and_small_stock(make_campaign, leader, store
     # three simultaneous one-unit orders per member: the same member's calls land on different threads
     calls = [m for m in buyers for _ in range(3)]
 
-    results = _spread(calls, lambda m: _buy(campaign, leader, m, "GB-BERRY", 1))
+    results = spread(calls, lambda m: _buy(campaign, leader, m, "GB-BERRY", 1))
 
     placed = [r for r in results if isinstance(r, Order)]
     assert not [r for r in results if not isinstance(r, Order | OutOfStock | MemberLimitReached)], results[:3]
@@ -61,7 +56,7 @@ def test_limit_binds_before_stock(make_campaign, leader, store, gb_skus):
     buyers = _members(store, 10)
     calls = [m for m in buyers for _ in range(3)]
 
-    results = _spread(calls, lambda m: _buy(campaign, leader, m, "GB-BERRY", 1))
+    results = spread(calls, lambda m: _buy(campaign, leader, m, "GB-BERRY", 1))
 
     placed = [r for r in results if isinstance(r, Order)]
     limited = [r for r in results if isinstance(r, MemberLimitReached)]
@@ -101,7 +96,7 @@ def test_refunds_racing_pickups_keep_the_ledger_exact(make_campaign, leader, sto
         return refunds.refund_order(system_actor, order, reason="坏了", refund_no=f"RACE-{order.order_no}",
                                     lines=[{"line_id": line.pk, "quantity": 1}])
 
-    results = _spread(jobs, act, workers=len(jobs))
+    results = spread(jobs, act, workers=len(jobs))
     assert not [r for r in results if isinstance(r, Exception)], [r for r in results if isinstance(r, Exception)][:3]
     for order in paid:
         order.refresh_from_db()
