@@ -1,13 +1,12 @@
 """The core commands end to end: migrate, create-api-token, check-ledgers, each run on its own SQLite."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SHEQUN = Path(sys.executable).parent / "shequn"
+from shequn.core.tests.cli import run, shequn
 
 SETUP = """
 import django; django.setup()
@@ -38,16 +37,6 @@ token = authenticate_token(sys.argv[1])
 actor = staff_actor(token.user)
 print(token.user.username, actor.role, sorted(actor.store_ids or []))
 """
-
-
-def run(var: Path, argv: list[str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SHEQUN_PII_KEY", "SHEQUN_SECRET_KEY"}}
-    env.update(SHEQUN_VAR_DIR=str(var), SHEQUN_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="shequn.config.settings")
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180)
-
-
-def shequn(var: Path, *args: str) -> subprocess.CompletedProcess:
-    return run(var, [str(SHEQUN), *args])
 
 
 def python(var: Path, code: str, *args: str) -> subprocess.CompletedProcess:

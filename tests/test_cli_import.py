@@ -1,14 +1,12 @@
 """`shequn import-members` and `shequn demo` end to end: the real commands on their own SQLite database."""
 
-import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SHEQUN = Path(sys.executable).parent / "shequn"
+from shequn.core.tests.cli import run, shequn
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +25,6 @@ from shequn.core.actor import SYSTEM
 from shequn.stores.services import create_store
 create_store(SYSTEM, code="SH-JA", name="上海静安店", city="上海")
 """
-
-
-def run(var: Path, argv: list[str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SHEQUN_PII_KEY", "SHEQUN_SECRET_KEY"}}
-    env.update(SHEQUN_VAR_DIR=str(var), SHEQUN_LOG_LEVEL="WARNING", COLUMNS="120",
-               DJANGO_SETTINGS_MODULE="shequn.config.settings")
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180)
-
-
-def shequn(var: Path, *args: str) -> subprocess.CompletedProcess:
-    return run(var, [str(SHEQUN), *args])
 
 
 def members_in(var: Path) -> int:

@@ -1,25 +1,12 @@
 """`shequn import-transactions` end to end: the real command on its own SQLite database."""
 
-import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SHEQUN = Path(sys.executable).parent / "shequn"
-
-
-def run(var: Path, argv: list[str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SHEQUN_PII_KEY", "SHEQUN_SECRET_KEY"}}
-    env.update(SHEQUN_VAR_DIR=str(var), SHEQUN_LOG_LEVEL="WARNING", COLUMNS="120",
-               DJANGO_SETTINGS_MODULE="shequn.config.settings")
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180)
-
-
-def shequn(var: Path, *args: str) -> subprocess.CompletedProcess:
-    return run(var, [str(SHEQUN), *args])
+from shequn.core.tests.cli import run, shequn
 
 
 @pytest.fixture(scope="module")

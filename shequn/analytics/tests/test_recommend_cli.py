@@ -1,14 +1,10 @@
 """`shequn analytics evaluate-recs` end to end: imported history on its own SQLite database, real command."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SHEQUN = Path(sys.executable).parent / "shequn"
+from shequn.core.tests.cli import shequn
 
 # The same hand-computed split as test_recommend_eval (there with k=2; here k=10 so every list holds all items).
 HISTORY = """member_external_id,occurred_at,amount,quantity,order_no,sku
@@ -24,13 +20,6 @@ M3,2026-03-11,10.00,1,O6,B
 M3,2026-03-11,10.00,1,O6,E
 M5,2026-03-12,10.00,1,O7,D
 """
-
-
-def shequn(var: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SHEQUN_PII_KEY", "SHEQUN_SECRET_KEY"}}
-    env.update(SHEQUN_VAR_DIR=str(var), SHEQUN_LOG_LEVEL="WARNING", COLUMNS="120",
-               DJANGO_SETTINGS_MODULE="shequn.config.settings")
-    return subprocess.run([str(SHEQUN), *args], capture_output=True, text=True, env=env, timeout=180)
 
 
 @pytest.fixture(scope="module")
