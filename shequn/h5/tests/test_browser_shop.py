@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from shequn.h5.tests.browser import log_in_by_sms
+
 SHOTS = Path("/tmp/shots-h5shop")
 
 
@@ -37,16 +39,7 @@ def test_member_buys_two_products_with_points_and_pays_in_the_sandbox(live_serve
 
     page.goto(f"{url}/m/shop/")
     assert page.url.startswith(f"{url}/m/login/")
-    page.get_by_placeholder("请输入手机号").fill("13912345678")
-    page.get_by_role("button", name="获取验证码").click()
-    page.locator("[data-sent]").wait_for()
-    inbox = page.context.new_page()
-    inbox.goto(f"{url}/m/dev/inbox/")
-    code = inbox.locator("[data-code]").first.inner_text().strip()
-    inbox.close()
-    page.get_by_placeholder("6 位数字验证码").fill(code)
-    page.get_by_label("我已阅读并同意").check()
-    page.get_by_role("button", name="登录 / 注册").click()
+    log_in_by_sms(page, url, "13912345678")
     page.wait_for_url(f"{url}/m/shop/")
 
     assert page.locator("[data-sold-out]").count() == 1

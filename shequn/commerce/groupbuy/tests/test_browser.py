@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from shequn.h5.tests.browser import log_in_by_sms
+
 SHOTS = Path("/tmp/shots-groupbuy")
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
@@ -60,16 +62,7 @@ def test_member_buys_through_a_leader_link_and_the_leader_verifies_the_pickup(li
     page = chromium_page(**PHONE)
     page.goto(f"{url}/m/gb/{leader.code}/")  # the link shared in the group chat
     assert page.url.startswith(f"{url}/m/login/")
-    page.get_by_placeholder("请输入手机号").fill("13912345678")
-    page.get_by_role("button", name="获取验证码").click()
-    page.locator("[data-sent]").wait_for()
-    inbox = page.context.new_page()
-    inbox.goto(f"{url}/m/dev/inbox/")
-    code = inbox.locator("[data-code]").first.inner_text().strip()
-    inbox.close()
-    page.get_by_placeholder("6 位数字验证码").fill(code)
-    page.get_by_label("我已阅读并同意").check()
-    page.get_by_role("button", name="登录 / 注册").click()
+    log_in_by_sms(page, url, "13912345678")
     page.wait_for_url(f"{url}/m/gb/{leader.code}/")
 
     assert "幸福里 3 号楼便利店" in page.locator("[data-leader]").inner_text()

@@ -3,25 +3,14 @@ the member sees the new friend on 邀请好友."""
 
 import pytest
 
+from shequn.h5.tests.browser import log_in_by_sms
+
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
 
 
 def _phone(chromium_page):
     return chromium_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=IPHONE)
-
-
-def _log_in(page, url, phone):
-    page.get_by_placeholder("请输入手机号").fill(phone)
-    page.get_by_role("button", name="获取验证码").click()
-    page.locator("[data-sent]").wait_for()
-    inbox = page.context.new_page()
-    inbox.goto(f"{url}/m/dev/inbox/")
-    code = inbox.locator("[data-code]").first.inner_text().strip()
-    inbox.close()
-    page.get_by_placeholder("6 位数字验证码").fill(code)
-    page.get_by_label("我已阅读并同意").check()
-    page.get_by_role("button", name="登录 / 注册").click()
 
 
 @pytest.mark.browser
@@ -43,7 +32,7 @@ def test_friend_signs_up_through_the_link_and_the_referrer_sees_them(live_server
     assert "李阿姨 邀请你加入会员" in friend.locator("[data-referral-link]").inner_text()
     friend.locator("[data-signup]").click()
     friend.wait_for_url(f"{url}/m/login/**")
-    _log_in(friend, url, "13933334444")
+    log_in_by_sms(friend, url, "13933334444")
     friend.wait_for_url(f"{url}/m/")
     referral = Referral.objects.get()
     assert referral.referrer == referrer and referral.status == "pending" and referral.device_id
@@ -53,7 +42,7 @@ def test_friend_signs_up_through_the_link_and_the_referrer_sees_them(live_server
 
     me = _phone(chromium_page)
     me.goto(f"{url}/m/referral/")
-    _log_in(me, url, "13911112222")
+    log_in_by_sms(me, url, "13911112222")
     me.wait_for_url(f"{url}/m/referral/")
     assert me.locator("[data-invite-code]").inner_text() == code
     row = me.locator(f'[data-referral="{referral.pk}"]')
