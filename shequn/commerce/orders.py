@@ -143,11 +143,11 @@ def place_order(actor: Actor, *, member, items, fulfilment: str, store: Store | 
         raise InvalidOrder("address and note have at most 200 characters.", field="address")
     if referrer is not None and referrer.pk == member.pk:
         referrer = None  # buying through one's own link earns nobody anything
-    location = _location(member, fulfilment, store, pickup_point)
     tier_code, lines, skus = priced_cart(member.pk, items, unit_prices)
     settings = pricing.settings_row()
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic():  # the central warehouse may be created here: rolled back with a refused order
+        location = _location(member, fulfilment, store, pickup_point)
         order_no = new_order_no(now)
         levels = stock.reserve([(skus[ln.code], location, ln.quantity) for ln in lines], ref=order_no,
                                actor=actor.label)

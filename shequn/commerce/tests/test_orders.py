@@ -243,3 +243,11 @@ def test_a_payment_of_the_wrong_amount_is_refused_and_audited(system_actor, memb
     order.refresh_from_db()
     assert order.status == "pending_payment" and not order.payments.exists()
     assert AuditEntry.objects.filter(action="payment.mismatch").count() == 1
+
+
+def test_a_refused_delivery_order_leaves_no_warehouse_behind(system_actor, member):
+    from shequn.stores.models import Store
+    with pytest.raises(InvalidOrder):
+        orders.place_order(system_actor, member=member, items=[{"sku": "NOPE", "quantity": 1}],
+                           fulfilment="delivery")
+    assert not Store.objects.filter(kind="warehouse").exists()
