@@ -29,6 +29,7 @@ from shequn.commerce import catalog, orders, payments, pricing, refunds, stock
 from shequn.commerce.errors import OutOfStock
 from shequn.commerce.models import Order, OrderLine, Payment, Refund, Sku, SkuTierPrice, StockEntry, StockLevel
 from shequn.commerce.providers.sandbox import transaction_id_for
+from shequn.commerce.referral.models import Referral
 from shequn.core.actor import Actor
 from shequn.loyalty import activity
 from shequn.loyalty import points as ledger
@@ -501,7 +502,9 @@ class Shop:
         """What happens today: a few refunds and a cancellation through the services, two unpaid orders."""
         recent = list(Order.objects.filter(pk__in=[pk for pk, _, _ in self.live],
                                            status__in=[Order.Status.COMPLETED, Order.Status.PICKED_UP,
-                                                       Order.Status.PAID]).order_by("pk"))
+                                                       Order.Status.PAID])
+                      # a referred friend's first order stays: refunding it would void the demo's referral
+                      .exclude(pk__in=Referral.objects.exclude(order=None).values("order_id")).order_by("pk"))
         done = {"refunds": 0, "cancelled": 0, "unpaid": 0}
         for order in rng.sample(recent, min(4, len(recent))):
             line = order.lines.order_by("pk").first()

@@ -25,6 +25,7 @@ from shequn.commerce.groupbuy.models import CommissionEntry, GroupBuyOrder, Lead
 from shequn.commerce.models import Order, Sku
 from shequn.commerce.referral import distribution
 from shequn.commerce.referral import services as referral_services
+from shequn.commerce.referral.models import Referral
 from shequn.commerce.teams import services as teams
 from shequn.core import pii
 from shequn.core.actor import Actor
@@ -321,8 +322,25 @@ class Channels:
     # ------------------------------------------------------------------ referral and distribution
 
     def referrals(self) -> dict[str, int]:
+        self._first_order_of_a_referred_friend()
         released = referral_services.release_due(self.now)
         return {"rewarded": released}
+
+    def _first_order_of_a_referred_friend(self) -> None:
+        """Whether a referred member happened to buy in the planned year depends on the day the demo is
+        loaded; make sure one pending referral gets its first paid order (qualified, and rewarded once the
+        hold period has passed) so the referral report always shows the whole path."""
+        if Referral.objects.filter(status__in=[Referral.Status.QUALIFIED, Referral.Status.REWARDED]).exists():
+            return
+        pending = (Referral.objects.filter(status=Referral.Status.PENDING, referee__orders__isnull=True)
+                   .select_related("referee__home_store").order_by("referee__joined_at").first())
+        if pending is None:
+            return
+        friend = pending.referee
+        tier_code, permille = self.shop.tier_of(friend.pk)
+        lines = self.shop.basket(self.rng.randint(5_000, 15_000), tier_code, permille, self.today.month)
+        order = self.shop.place(friend, friend.home_store, lines)
+        self._pay(order, max(friend.joined_at + dt.timedelta(hours=2), self.now - dt.timedelta(days=8)))
 
     def distributors(self) -> int:
         distribution.configure(self.hq, level_rates_permille=[50, 20], min_withdrawal_fen=1000)
