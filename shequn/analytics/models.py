@@ -80,7 +80,43 @@ class MemberValue(models.Model):
     expected_avg_spend_fen = models.BigIntegerField()
     clv_12m_fen = models.BigIntegerField()
     churn_risk = models.CharField(max_length=6, choices=ChurnRisk.choices)
+    value_decile = models.SmallIntegerField(null=True)  # 1 = the top tenth of the run by clv_12m_fen … 10
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "member"], name="uniq_member_value_run_member")]
         indexes = [models.Index(fields=["run", "churn_risk", "-clv_12m_fen"])]
+
+
+class RfmRun(models.Model):
+    """RFM 分析批次: members scored on the transactions up to `as_of` (a local calendar day), overall
+    (`store` empty) or among one home store's members. Scores live in RfmScore; movement between runs is
+    computed by comparing a run with the latest earlier run of the same scope."""
+
+    as_of = models.DateField()
+    store = models.ForeignKey("stores.Store", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    engine = models.CharField(max_length=12)
+    time_zone = models.CharField(max_length=64)
+    members = models.IntegerField()  # how many members were scored
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["store", "-as_of", "-created_at"])]
+
+
+class RfmScore(models.Model):
+    """One member's RFM scores (1–5 quintiles) and named cell in an RfmRun; money in fen."""
+
+    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="scores")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    recency_days = models.IntegerField()
+    frequency = models.IntegerField()
+    monetary_fen = models.BigIntegerField()
+    r_score = models.SmallIntegerField()
+    f_score = models.SmallIntegerField()
+    m_score = models.SmallIntegerField()
+    fm_score = models.SmallIntegerField()
+    cell = models.CharField(max_length=20)  # a key of rfm.CELLS
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "member"], name="uniq_rfm_score_run_member")]
+        indexes = [models.Index(fields=["run", "cell"]), models.Index(fields=["member", "run"])]
