@@ -38,6 +38,7 @@ from shequn.stores.models import Store
 from shequn.stores.services import create_store
 
 from . import data
+from .analytics import load_analytics
 from .commerce import Shop
 from .commerce_channels import attribute_referrals, load_channels
 from .communities import load_communities
@@ -92,9 +93,10 @@ def load_demo(members: int = 2000, *, seed: int = SEED, show_progress: bool = Tr
         Member.objects.bulk_update(
             [Member(pk=pk, last_active_at=runner.last_active.get(pk, person.joined_at))
              for person, pk in zip(people, ids, strict=True)], ["last_active_at"], batch_size=500)
+    insight = load_analytics(staff["hq"])
     console.print(f"演示数据已加载：{len(people)} 位会员，{products} 种商品，{shop.count} 笔订单，"
                   f"{len(events)} 条活动记录，{channels}，"
-                  f"{community['groups']} 个社群，{community['events']} 条社群互动，"
+                  f"{community['groups']} 个社群，{community['events']} 条社群互动，{insight}，"
                   f"用时 {time.perf_counter() - started:.0f} 秒。")
     return True
 
