@@ -97,10 +97,16 @@ class RfmRun(models.Model):
     engine = models.CharField(max_length=12)
     time_zone = models.CharField(max_length=64)
     members = models.IntegerField()  # how many members were scored
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # when the scores were (last) computed
 
     class Meta:
         indexes = [models.Index(fields=["store", "-as_of", "-created_at"])]
+        constraints = [  # one run per day and scope: re-running a day replaces its scores
+            models.UniqueConstraint(fields=["as_of", "store"], condition=models.Q(store__isnull=False),
+                                    name="uniq_rfm_run_store_day"),
+            models.UniqueConstraint(fields=["as_of"], condition=models.Q(store__isnull=True),
+                                    name="uniq_rfm_run_overall_day"),
+        ]
 
 
 class RfmScore(models.Model):
