@@ -126,3 +126,6 @@ class RfmScore(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "member"], name="uniq_rfm_score_run_member")]
         indexes = [models.Index(fields=["run", "cell"]), models.Index(fields=["member", "run"])]
+
+
+from .segments.models import Segment, SegmentMember, TagRule  # noqa: E402,F401  (客群 and rule tags)
