@@ -129,3 +129,37 @@ class RfmScore(models.Model):
 
 
 from .segments.models import Segment, SegmentMember, TagRule  # noqa: E402,F401  (客群 and rule tags)
+
+
+class Holdout(models.Model):
+    """对照组: one randomised split of a campaign's target list into members who get it and members kept out
+    (held out), so the campaign's effect can be measured against them. A campaign is named by kind and id (a
+    coupon template today; messaging campaigns later); `ref` is the batch (a grant reference)."""
+
+    class CampaignKind(models.TextChoices):
+        COUPON = "coupon", "优惠券"
+
+    campaign_kind = models.CharField(max_length=16, choices=CampaignKind.choices)
+    campaign_id = models.PositiveBigIntegerField()
+    ref = models.CharField(max_length=80)
+    percent = models.PositiveSmallIntegerField()  # share of the target held out, 1–50
+    started_at = models.DateTimeField()  # when the treated members were reached
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign_kind", "campaign_id", "ref"],
+                                               name="uniq_holdout_campaign_ref")]
+        indexes = [models.Index(fields=["campaign_kind", "campaign_id"])]
+
+
+class HoldoutAssignment(models.Model):
+    """One target member's arm in a Holdout: held out (not reached) or treated (reached)."""
+
+    holdout = models.ForeignKey(Holdout, on_delete=models.CASCADE, related_name="assignments")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    held_out = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["holdout", "member"], name="uniq_holdout_assignment")]
+        indexes = [models.Index(fields=["holdout", "held_out"])]
