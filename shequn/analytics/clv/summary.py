@@ -15,9 +15,13 @@ Rules:
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import ibis
+import ibis.expr.datatypes as dt
 import numpy as np
+import pyarrow as pa
 from django.conf import settings
 
 from ..models import Transaction
@@ -37,10 +41,13 @@ class Summary:
         return len(self.member_id)
 
 
-def _rows(calibration_end: date, store_id: int | None):
+def _bound(calibration_end: date) -> datetime:
     # The widest time zone is UTC+14: every local day up to the end lies before end + 1 day 10:00 UTC.
-    bound = datetime.combine(calibration_end + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
-    qs = Transaction.objects.filter(occurred_at__lt=bound)
+    return datetime.combine(calibration_end + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+
+
+def _rows(calibration_end: date, store_id: int | None):
+    qs = Transaction.objects.filter(occurred_at__lt=_bound(calibration_end))
     if store_id is not None:
         qs = qs.filter(store_id=store_id)
     return qs.values_list("member_id", "occurred_at", "amount_fen", "order_no", "store__timezone",
@@ -101,3 +108,55 @@ def summarise(members: np.ndarray, days: np.ndarray, amounts: np.ndarray, calibr
 
 def member_summary(calibration_end: date, store_id: int | None = None) -> Summary:
     return summarise(*local_days(calibration_end, store_id), calibration_end)
+
+
+@ibis.udf.scalar.builtin(name="timezone", signature=((dt.string, dt.Timestamp(timezone="UTC")), dt.Timestamp()))
+def _timezone(zone, at):
+    """timezone(zone, timestamptz): the local wall-clock time in `zone` (DuckDB and PostgreSQL alike)."""
+
+
+def summary_from_engine(backend: Any, tables: Any, calibration_end: date, store_id: int | None = None) -> Summary:
+    """The same Summary as `member_summary`, computed by an analytics engine (`engines.connect`: DuckDB over a
+    snapshot, or PostgreSQL): the transactions stay in the engine and one row per member comes back."""
+    frame = backend.to_pyarrow(_summary_expr(tables, calibration_end, store_id))
+    column = {name: frame.column(name) for name in frame.column_names}
+    ordinal = date(1970, 1, 1).toordinal()
+    first = column["first_day"].cast(pa.int32()).to_numpy().astype(np.int64) + ordinal
+    last = column["last_day"].cast(pa.int32()).to_numpy().astype(np.int64) + ordinal
+    frequency = column["days"].to_numpy().astype(np.int64) - 1
+    repeat_total = (column["total"].to_numpy() - column["first_net"].to_numpy()).astype(float)
+    monetary = np.divide(repeat_total, frequency, out=np.zeros(len(frequency)), where=frequency > 0)
+    return Summary(member_id=column["member_id"].to_numpy().astype(np.int64), frequency=frequency,
+                   recency_days=last - first, age_days=calibration_end.toordinal() - first, monetary_fen=monetary,
+                   first_day=first, last_day=last)
+
+
+def _summary_expr(tables: Any, calibration_end: date, store_id: int | None):
+    """The rules of the module docstring in Ibis: local days, refunds moved to their order's day, member-days,
+    purchase days, then one row per member (days, first/last day, total net, net of the first day)."""
+    t, members, stores = tables.transactions, tables.members, tables.stores
+    tx = t.filter(t.occurred_at < _bound(calibration_end))
+    if store_id is not None:
+        tx = tx.filter(tx.store_id == store_id)
+    zones = stores.select(zone_store_id=stores.id, store_zone=stores.timezone.nullif(""))
+    homes = members.left_join(stores, members.home_store_id == stores.id).select(
+        home_member_id=members.id, home_zone=stores.timezone.nullif(""))
+    tx = tx.left_join(zones, tx.store_id == zones.zone_store_id).left_join(homes, tx.member_id == homes.home_member_id)
+    zone = ibis.coalesce(tx.store_zone, tx.home_zone, ibis.literal(settings.TIME_ZONE))
+    tx = tx.select("member_id", "amount_fen", order_no=tx.order_no.nullif(""),
+                   day=_timezone(zone, tx.occurred_at).date())
+    tx = tx.filter(tx.day <= calibration_end)
+    named_refund = (tx.amount_fen < 0) & tx.order_no.notnull()
+    refunds = tx.filter(named_refund)
+    orders = tx.filter((tx.amount_fen > 0) & tx.order_no.notnull()).semi_join(refunds, ["member_id", "order_no"])
+    orders = orders.group_by(["member_id", "order_no"]).aggregate(order_day=orders.day.min())
+    refunds = refunds.left_join(orders, ["member_id", "order_no"]).select(
+        "member_id", "amount_fen", "order_no", day=lambda r: ibis.coalesce(r.order_day, r.day))
+    tx = tx.filter(~named_refund).union(refunds)
+    days = tx.group_by(["member_id", "day"]).aggregate(
+        net=tx.amount_fen.sum(), purchases=(tx.amount_fen >= 0).sum(), refunds=(tx.amount_fen < 0).sum())
+    days = days.filter((days.purchases > 0) & ((days.net > 0) | ((days.net == 0) & (days.refunds == 0))))
+    per_member = days.group_by("member_id").aggregate(
+        days=days.day.count(), first_day=days.day.min(), last_day=days.day.max(), total=days.net.sum(),
+        first_net=days.net.argmin(days.day))
+    return per_member.order_by("member_id")
