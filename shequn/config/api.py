@@ -154,5 +154,9 @@ def _register_routers() -> None:
 
     api.add_router("", analytics_api.router)
 
+    from shequn.analytics import profile_api
+
+    api.add_router("", profile_api.router)
+
 
 _register_routers()

@@ -18,6 +18,7 @@ from .views import (
     grants,
     imports,
     loyalty,
+    member_profile,
     members,
     staff,
 )
@@ -31,6 +32,9 @@ urlpatterns = [
     path("members/", members.member_list, name="members"),
     path("members/import/", imports.member_import, name="member_import"),
     path("members/<int:member_id>/", members.member_detail, name="member_detail"),
+    path("members/<int:member_id>/profile/", member_profile.member_profile_page, name="member_profile"),
+    path("members/<int:member_id>/profile/recommendations/", member_profile.member_profile_recommendations,
+         name="member_profile_recs"),
     path("members/<int:member_id>/reveal-phone/", members.member_reveal_phone, name="member_reveal_phone"),
     path("members/<int:member_id>/adjust/", members.member_adjust_points, name="member_adjust"),
     path("members/<int:member_id>/tier/", members.member_set_tier, name="member_set_tier"),
