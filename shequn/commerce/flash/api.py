@@ -83,7 +83,7 @@ def cancel_sale(request, sale_id: int):
 
 
 @router.post("/flash-sales/{sale_id}/buy", response={201: BuyOut}, summary="Buy in a flash sale for a member")
-@idempotent()
+@idempotent(required=True)
 def buy(request, sale_id: int, payload: BuyIn):
     actor = request.auth
     require(actor, ORDERS)

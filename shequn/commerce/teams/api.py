@@ -116,7 +116,7 @@ def list_teams(request, deal_id: int, filters: Query[TeamFilters]):
 
 @router.post("/team-deals/{deal_id}/teams", response={201: JoinOut},
              summary="Open a team for a member (开团): places their order at the team price")
-@idempotent()
+@idempotent(required=True)
 def open_team(request, deal_id: int, payload: SeatIn):
     actor = request.auth
     require(actor, ORDERS)
@@ -134,7 +134,7 @@ def get_team(request, code: str):
 
 
 @router.post("/teams/{code}/join", response={201: JoinOut}, summary="Join a team for a member (参团)")
-@idempotent()
+@idempotent(required=True)
 def join_team(request, code: str, payload: SeatIn):
     actor = request.auth
     require(actor, ORDERS)

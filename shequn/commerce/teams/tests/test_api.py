@@ -54,9 +54,9 @@ def test_create_list_open_join_and_status(api, team_sku, members):
 
 def test_full_team_is_409(api, make_deal, members):
     deal = make_deal(team_size=2)
-    code = api.post(f"/team-deals/{deal.pk}/teams", {"member_id": members[0].pk}).json()["team"]["code"]
-    assert api.post(f"/teams/{code}/join", {"member_id": members[1].pk}).status_code == 201
-    full = api.post(f"/teams/{code}/join", {"member_id": members[2].pk})
+    code = api.post(f"/team-deals/{deal.pk}/teams", {"member_id": members[0].pk}, key="k56").json()["team"]["code"]
+    assert api.post(f"/teams/{code}/join", {"member_id": members[1].pk}, key="k57").status_code == 201
+    full = api.post(f"/teams/{code}/join", {"member_id": members[2].pk}, key="k58")
     assert full.status_code == 409 and full.json()["type"] == "team-full"
     assert Team.objects.get(code=code).seats_taken == 2
 
@@ -78,7 +78,7 @@ def test_unknown_team_and_permissions(api, api_as, deal, members):
     assert api.get("/teams/NOPE").json()["type"] == "team-not-found"
     manager = api_as("store_manager", stores=["SH01"])
     assert manager.post("/team-deals", _deal_body()).status_code == 403
-    assert manager.post(f"/team-deals/{deal.pk}/teams", {"member_id": members[0].pk}).status_code == 201
+    assert manager.post(f"/team-deals/{deal.pk}/teams", {"member_id": members[0].pk}, key="k80").status_code == 201
 
 
 def test_store_scoping(api_as, deal, other_store):
