@@ -1,0 +1,3 @@
+"""Background jobs of the analytics app (found by the task autodiscovery)."""
+
+from .segments import tasks as segment_tasks  # noqa: F401
