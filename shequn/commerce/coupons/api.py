@@ -111,7 +111,7 @@ def grant(request, template_id: int, payload: GrantIn):
     members = selectors.members_for_grant(actor, member_ids=payload.member_ids, member_nos=payload.member_nos,
                                           tag=payload.tag.strip(), tier=payload.tier.strip())
     ref = payload.ref.strip() or f"api:{request.headers.get('Idempotency-Key', '').strip()[:70]}"
-    result = services.grant(actor, template, members, ref=ref)
+    result = services.grant(actor, template, members, ref=ref, holdout_percent=payload.holdout_percent)
     return 200, {"template_id": template.pk, "ref": ref, "members": len(members), **result}
 
 

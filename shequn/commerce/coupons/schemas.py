@@ -77,6 +77,8 @@ class GrantIn(Schema):
     tag: str = Field("", max_length=50, description="every member with this tag")
     tier: str = Field("", max_length=20, description="every member of this tier code")
     ref: str = Field("", max_length=80, description="grant reference; defaults to the Idempotency-Key")
+    holdout_percent: int = Field(0, ge=0, le=50, description="对照组: share of the members (0–50%) kept out at "
+                                 "random and recorded, so the coupon's uplift can be measured; 0 = none")
 
 
 class GrantOut(Schema):
@@ -87,6 +89,7 @@ class GrantOut(Schema):
     already: int
     over_limit: int
     sold_out: int
+    held_out: int = 0
 
 
 class ClaimIn(Schema):

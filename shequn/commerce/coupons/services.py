@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from shequn.analytics import holdouts
 from shequn.core import audit, outbox
 from shequn.core.actor import SYSTEM, Actor
 from shequn.core.clock import local_date
@@ -240,18 +241,22 @@ def issue(actor: Actor, template, member, source: str, ref: str, *, at: dt.datet
 
 
 def grant(actor: Actor, template, members, *, ref: str, at: dt.datetime | None = None,
-          chunk: int = GRANT_CHUNK) -> dict:
+          chunk: int = GRANT_CHUNK, holdout_percent: int = 0) -> dict:
     """活动发放 to a list of members. Idempotent per ref: a retried grant gives nobody a second coupon, so a
     grant interrupted midway is finished by running it again. Members at their limit are skipped; when the
     stock runs out the rest get nothing. Each `chunk` of members is its own transaction, so members claiming
-    the same coupon meanwhile wait for one chunk, not for the whole grant."""
+    the same coupon meanwhile wait for one chunk, not for the whole grant.
+
+    With `holdout_percent` (1–50) that share of the members, chosen at random but reproducibly, is recorded as
+    the grant's control group (对照组) and gets nothing, so the analytics can measure the coupon's uplift."""
     template = _template(template)
     ref = (ref or "").strip()
     if not ref or len(ref) > 80:
         raise InvalidCouponTemplate("A grant needs a ref of at most 80 characters.", field="ref")
     at = at or timezone.now()
-    members = list(members)
-    result = {"issued": 0, "already": 0, "over_limit": 0, "sold_out": 0}
+    members, held_out = holdouts.assign(actor, kind="coupon", campaign_id=template.pk, ref=ref, members=list(members),
+                                        percent=holdout_percent, at=at)
+    result = {"issued": 0, "already": 0, "over_limit": 0, "sold_out": 0, "held_out": held_out}
     for start in range(0, len(members), max(chunk, 1)):
         if _grant_chunk(actor, template, members[start:start + max(chunk, 1)], ref, at, result):
             result["sold_out"] = len(members) - result["issued"] - result["already"] - result["over_limit"]

@@ -110,6 +110,9 @@ class GrantForm(forms.Form):
     tier = forms.ChoiceField(label=gettext_lazy("或按等级"), required=False)
     ref = forms.CharField(label=gettext_lazy("发放批次"), max_length=80,
                           help_text=gettext_lazy("同一批次重复提交不会重复发券"))
+    holdout_percent = forms.IntegerField(label=gettext_lazy("对照组比例（%）"), min_value=0, max_value=50, initial=0,
+                                         required=False, help_text=gettext_lazy(
+                                             "随机留出这部分会员不发券，用来衡量券带来的增量；0 表示不设对照组"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,14 +186,19 @@ def coupon_grant(request, template_id: int):
         try:
             members = selectors.members_for_grant(request.actor, member_nos=_codes(d["member_nos"]), tag=d["tag"],
                                                   tier=d["tier"])
-            result = services.grant(request.actor, template, members, ref=d["ref"].strip())
+            result = services.grant(request.actor, template, members, ref=d["ref"].strip(),
+                                    holdout_percent=d["holdout_percent"] or 0)
         except Problem as problem:
-            form.add_error("member_nos" if problem.extra.get("field") == "members" else None, problem.detail)
+            field = {"members": "member_nos", "holdout_percent": "holdout_percent"}.get(problem.extra.get("field"))
+            form.add_error(field, _("这个发放批次此前的对照组比例是 %(n)s%%，请保持一致或换一个批次。")
+                           % {"n": problem.extra.get("percent")} if problem.type == "holdout-mismatch"
+                           else problem.detail)
         else:
             messages.success(request, _("已发放 %(issued)s 张；此前已发 %(already)s，已达上限 %(over)s，"
                                         "因券已发完未发 %(sold_out)s。") % {
                 "issued": result["issued"], "already": result["already"], "over": result["over_limit"],
-                "sold_out": result["sold_out"]})
+                "sold_out": result["sold_out"]}
+                + (_("对照组 %(n)s 人未发券。") % {"n": result["held_out"]} if result["held_out"] else ""))
             return redirect("console:commerce_coupon", template_id=template.pk)
     return _detail(request, template, form, status=422)
 
