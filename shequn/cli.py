@@ -329,7 +329,8 @@ def analytics_rfm(
         engine: Annotated[Engine, typer.Option(help="duckdb (Parquet snapshot), postgres or spark.")] = Engine.duckdb,
         output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.table,
 ) -> None:
-    """RFM scores and cells per member, written to var/analytics/rfm/, with movement since the previous run."""
+    """RFM scores and cells per member, stored in the database (re-running a day replaces that day's run),
+    with movement since the previous run of the same scope."""
     import datetime as dt
     import json
 

@@ -7,7 +7,6 @@ with positive net spend are scored. A member belongs to their home store. A scor
 1 + ⌊5·k/n⌋ where k is how many scored members have a strictly worse value, so equal values share a score."""
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pandas as pd
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from shequn.core.errors import NotFound, ValidationProblem
+from shequn.core.actor import SYSTEM, Actor
+from shequn.core.errors import NotFound, PermissionDenied, ValidationProblem
 from shequn.core.money import format_fen
 from shequn.stores.models import Store
 
@@ -132,46 +132,42 @@ def movement(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index(drop=True)
 
 
-def results_dir() -> Path:
-    return Path(settings.VAR_DIR) / "analytics" / "rfm"
-
-
-def run_rfm(engine: str, as_of: dt.date, store: str | None = None, *, out_dir: Path | str | None = None,
+def run_rfm(engine: str, as_of: dt.date, store: str | None = None, *, actor: Actor = SYSTEM,
             snapshot: Path | str | None = None) -> dict[str, Any]:
-    """Score members on `engine`, write `<out_dir>/<as_of>[-store].parquet`, and return a summary with the
-    cells and the movement since the latest earlier run of the same scope (overall or that store)."""
+    """Score members on `engine`, store the run in the database (replacing an earlier run of the same day
+    and scope) and return a summary with the cells and the movement since the latest earlier run of the
+    same scope (overall or that store). A store manager may run their own stores only."""
+    from .rfm_store import movement_rows, previous_run, save_run
+
     _check_as_of(as_of)
-    zone = settings.TIME_ZONE
-    if store is not None:
-        found = Store.objects.filter(code=store).values_list("timezone", flat=True).first()
-        if found is None:
-            raise UnknownStore(f"门店 {store!r} 不存在。", store=store)
-        zone = found
+    found = _scope(actor, store)
+    zone = found.timezone if found is not None else settings.TIME_ZONE
     backend, tables = connect(engine, snapshot=snapshot, time_zone=zone)
     try:
         current = compute_rfm(backend, tables, as_of=as_of, store_code=store)
     finally:
         backend.disconnect()
-    folder = Path(out_dir) if out_dir is not None else results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    previous_path = _previous_run(folder, as_of, store)
-    path = folder / f"{as_of.isoformat()}{f'-{store}' if store else ''}.parquet"
-    staging = path.with_name(f".{path.name}.tmp")
-    current.to_parquet(staging, index=False)
-    os.replace(staging, path)
+    run = save_run(actor, current, as_of=as_of, store=found, engine=engine, time_zone=zone)
+    previous = previous_run(run)
     summary = summarize(current)
-    summary.update(as_of=as_of.isoformat(), store=store, engine=engine, time_zone=zone, path=str(path),
-                   previous_as_of=None, movement=[])
-    if previous_path is not None:
-        flows = movement(read_run(previous_path), current)
-        summary["previous_as_of"] = previous_path.name[:10]
-        summary["movement"] = flows.to_dict("records")
+    summary.update(run_id=run.pk, as_of=as_of.isoformat(), store=store, engine=engine, time_zone=zone,
+                   previous_run_id=previous.pk if previous else None,
+                   previous_as_of=previous.as_of.isoformat() if previous else None,
+                   movement=movement_rows(run, previous))
     return summary
 
 
-def read_run(path: Path | str) -> pd.DataFrame:
-    """A result file written by `run_rfm`, with the same columns and dtypes as `compute_rfm` returns."""
-    return _tidy(pd.read_parquet(path))
+def _scope(actor: Actor, store: str | None) -> Store | None:
+    if store is None:
+        if actor.scoped:
+            raise PermissionDenied("你只能计算自己负责门店的 RFM，请选择门店。")
+        return None
+    found = Store.objects.filter(code=store).first()
+    if found is None:
+        raise UnknownStore(f"门店 {store!r} 不存在。", store=store)
+    if actor.scoped and found.pk not in actor.store_ids:
+        raise PermissionDenied(f"门店 {store} 不是你负责的门店。")
+    return found
 
 
 def summarize(frame: pd.DataFrame) -> dict[str, Any]:
@@ -190,19 +186,6 @@ def _cell_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _previous_run(folder: Path, as_of: dt.date, store: str | None) -> Path | None:
-    earlier = []
-    for path in folder.glob("*.parquet"):
-        try:
-            day = dt.date.fromisoformat(path.name[:10])
-        except ValueError:
-            continue
-        scope = path.stem[11:] or None
-        if scope == store and day < as_of:
-            earlier.append((day, path))
-    return max(earlier)[1] if earlier else None
-
-
 def summary_table(summary: dict[str, Any]) -> str:
     """The summary of `run_rfm` as plain text for the command line."""
     scope = summary["store"] or _("全部门店")
@@ -214,5 +197,5 @@ def summary_table(summary: dict[str, Any]) -> str:
         lines.append(f"movement since {summary['previous_as_of']}:")
         lines += [f"  {row['from_cell'] or '-'} → {row['to_cell'] or '-'}: {row['members']}"
                   for row in summary["movement"] if row["from_cell"] != row["to_cell"]]
-    lines.append(f"written to {summary['path']}")
+    lines.append(f"stored as run {summary['run_id']}")
     return "\n".join(lines)
