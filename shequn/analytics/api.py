@@ -28,7 +28,7 @@ def value_out(value: MemberValue) -> dict:
     return {"member_id": value.member_id, "member_no": value.member.member_no, "name": value.member.name,
             "run_id": value.run_id, **{f: getattr(value, f) for f in (
                 "frequency", "recency", "age", "days_since_last", "monetary_fen", "p_alive", "expected_purchases",
-                "expected_avg_spend_fen", "clv_12m_fen", "churn_risk")}}
+                "expected_avg_spend_fen", "clv_12m_fen", "churn_risk", "value_decile")}}
 
 
 def _runs_visible_to(actor):

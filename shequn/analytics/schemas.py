@@ -38,3 +38,4 @@ class MemberValueOut(Schema):
     expected_avg_spend_fen: int
     clv_12m_fen: int
     churn_risk: str
+    value_decile: int | None  # 1 = the top tenth of the run by clv_12m_fen … 10

@@ -162,7 +162,17 @@ def run_clv(actor: Actor, *, calibration_end: date, time_unit: str = "week", sto
 
 
 VALUE_COLUMNS = ("member_id", "frequency", "recency", "age", "days_since_last", "monetary_fen", "p_alive",
-                 "expected_purchases", "expected_avg_spend_fen", "clv_12m_fen", "churn_risk")
+                 "expected_purchases", "expected_avg_spend_fen", "clv_12m_fen", "churn_risk", "value_decile")
+
+
+def value_deciles(clv_fen: np.ndarray) -> np.ndarray:
+    """价值十分位: 1 + ⌊10·k/n⌋ with k the members worth strictly more, so 1 is the top tenth, 10 the bottom,
+    and members of equal value always share a decile (the deciles are uneven when many tie)."""
+    n = len(clv_fen)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    higher = n - np.searchsorted(np.sort(clv_fen), clv_fen, side="right")
+    return 1 + (10 * higher) // n
 
 
 def _insert_values(run: ClvRun, summary: Summary, scores: Scores, days_since_last: np.ndarray,
@@ -172,11 +182,12 @@ def _insert_values(run: ClvRun, summary: Summary, scores: Scores, days_since_las
                days_since_last.tolist(), np.rint(summary.monetary_fen).astype(np.int64).tolist(),
                scores.p_alive.tolist(), scores.expected_purchases.tolist(),
                scores.expected_spend_fen.astype(np.int64).tolist(), scores.clv_fen.astype(np.int64).tolist(),
-               [str(risk) for risk in scores.churn_risk]]
+               [str(risk) for risk in scores.churn_risk], value_deciles(scores.clv_fen).tolist()]
     rows = [(run.pk, *row) for row in zip(*columns, strict=True)]
     quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * (len(VALUE_COLUMNS) + 1))
     sql = (f"INSERT INTO {quote(MemberValue._meta.db_table)} ({quote('run_id')}, "
-           + ", ".join(quote(c) for c in VALUE_COLUMNS) + ") VALUES (" + ", ".join(["%s"] * 12) + ")")
+           + ", ".join(quote(c) for c in VALUE_COLUMNS) + f") VALUES ({placeholders})")
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             cursor.executemany(sql, rows[start:start + batch])

@@ -41,6 +41,7 @@ def test_fit_read_win_back_and_member_value(history, api):
     value = MemberValue.objects.filter(run_id=run["id"]).order_by("-clv_12m_fen").first()
     got = api.get(f"/members/{value.member_id}/value").json()
     assert got["clv_12m_fen"] == value.clv_12m_fen and got["run_id"] == run["id"]
+    assert got["value_decile"] == 1  # the most valuable member is in the top tenth
 
 
 def test_errors_are_problems(history, api):
