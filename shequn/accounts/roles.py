@@ -36,9 +36,11 @@ _HQ_SALES = {"commerce.catalog", "commerce.campaigns", "commerce.commissions"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "staff.manage", "audit.view", "analytics.run",
+        "integrations.manage",
     }),
     Role.HQ_OPERATOR: frozenset(_READ | _MEMBER_WRITE | _COMMUNITY | _STORE_SALES | _HQ_SALES | {
         "members.reveal_pii", "loyalty.configure", "stores.write", "audit.view", "analytics.run",
+        "integrations.manage",
     }),
     Role.STORE_MANAGER: frozenset(_READ | _COMMUNITY | _STORE_SALES | {
         "members.write", "members.import", "points.adjust", "members.reveal_pii"}),

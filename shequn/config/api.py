@@ -158,5 +158,9 @@ def _register_routers() -> None:
 
     api.add_router("", profile_api.router)
 
+    from shequn.messaging.webhooks import api as webhooks_api
+
+    api.add_router("", webhooks_api.router)
+
 
 _register_routers()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "shequn.commerce.coupons",
     "shequn.commerce.groupbuy",
     "shequn.analytics",
+    "shequn.messaging.webhooks",
     "shequn.console",
     "shequn.h5",
 ]
@@ -173,6 +174,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Outbound webhooks: seconds to wait for a receiver (connect, then each read), parallel POSTs per batch.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SHEQUN_WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_CONCURRENCY = int(os.environ.get("SHEQUN_WEBHOOK_CONCURRENCY", "8"))
 
 # Member one-time login codes.
 OTP_TTL_SECONDS = 300

@@ -1,0 +1,1 @@
+"""Outbound webhooks: integrators subscribe URLs to business events and receive signed POSTs."""
