@@ -89,3 +89,6 @@ def member_value(request, member_id: int):
         raise NotFound(f"Member {member_id} has no lifetime-value score yet; run a fit first.",
                        type="member-value-not-found")
     return value_out(value)
+
+
+from . import api_insights  # noqa: E402,F401  (private-traffic value and campaign results on this router)
