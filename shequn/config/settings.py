@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "shequn.commerce.coupons",
     "shequn.commerce.groupbuy",
     "shequn.analytics",
+    "shequn.messaging",
     "shequn.messaging.webhooks",
     "shequn.console",
     "shequn.h5",

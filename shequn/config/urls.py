@@ -15,4 +15,5 @@ urlpatterns = [
     path("console/", include("shequn.console.urls")),
     path("m/", include("shequn.h5.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("shequn.messaging.urls")),  # /l/<code> short links, /u/<token>/ unsubscribe, SMS replies
 ]
