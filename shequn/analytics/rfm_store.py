@@ -156,17 +156,21 @@ class CellPage:
 
 def cell_members(run: RfmRun, cell: str | None = None, *, page: int = 1, page_size: int = 50) -> CellPage:
     """A cell's members (every member of the run when `cell` is None), biggest net spend first."""
-    if cell is not None and cell not in CELLS:
-        raise UnknownCell(f"没有 RFM 客群 {cell!r}，可选：{', '.join(CELLS)}。", cell=cell)
     if page < 1 or not 1 <= page_size <= 1000:
         raise ValidationProblem("页码从 1 开始，每页 1–1000 条。", type="bad-page")
+    scores = cell_scores(run, cell)
+    start = (page - 1) * page_size
+    return CellPage(scores.count(), page, page_size, list(scores[start:start + page_size]))
+
+
+def cell_scores(run: RfmRun, cell: str | None = None) -> QuerySet[RfmScore]:
+    """A cell's scores (the whole run when `cell` is None) with their members, biggest net spend first."""
+    if cell is not None and cell not in CELLS:
+        raise UnknownCell(f"没有 RFM 客群 {cell!r}，可选：{', '.join(CELLS)}。", cell=cell)
     scores = RfmScore.objects.filter(run=run).select_related("member", "member__home_store")
     if cell is not None:
         scores = scores.filter(cell=cell)
-    total = scores.count()
-    start = (page - 1) * page_size
-    scores = scores.order_by("-monetary_fen", "member_id")[start:start + page_size]
-    return CellPage(total, page, page_size, list(scores))
+    return scores.order_by("-monetary_fen", "member_id")
 
 
 def member_cells(actor: Actor, member_id: int) -> list[RfmScore]:

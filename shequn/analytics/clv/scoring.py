@@ -193,10 +193,19 @@ def _insert_values(run: ClvRun, summary: Summary, scores: Scores, days_since_las
             cursor.executemany(sql, rows[start:start + batch])
 
 
-def win_back(run: ClvRun, *, risks: tuple[str, ...] = ("high", "medium"), limit: int = 100):
-    """流失挽回名单: members of a run at risk of churning who bought the most before, most valuable first."""
+def win_back(run: ClvRun, *, risks: tuple[str, ...] = ("high", "medium"), limit: int | None = 100,
+             by: str = "past_spend"):
+    """流失挽回名单: members of a run at risk of churning. by="past_spend": repeat buyers who bought the most
+    before, first; by="value": every member at risk, highest 12-month value first. limit None: all of them."""
     from django.db.models import F
 
-    return (MemberValue.objects.filter(run=run, churn_risk__in=risks, frequency__gt=0)
-            .select_related("member").annotate(past_fen=F("monetary_fen") * F("frequency"))
-            .order_by("-past_fen", "member_id")[:limit])
+    values = MemberValue.objects.filter(run=run, churn_risk__in=risks).select_related("member")
+    if by == "past_spend":
+        values = (values.filter(frequency__gt=0).annotate(past_fen=F("monetary_fen") * F("frequency"))
+                  .order_by("-past_fen", "member_id"))
+    elif by == "value":
+        values = values.order_by("-clv_12m_fen", "member_id")
+    else:
+        raise ValidationProblem(f"Win-back lists are ordered by past_spend or value, not {by!r}.",
+                                type="bad-win-back-order")
+    return values if limit is None else values[:limit]
