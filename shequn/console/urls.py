@@ -2,6 +2,8 @@ from django.urls import path
 
 from .views import (
     analytics,
+    analytics_campaigns,
+    analytics_traffic,
     audit,
     auth,
     commerce,
@@ -29,6 +31,9 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),
     path("analytics/", analytics.analytics_overview, name="analytics"),
+    path("analytics/private-traffic/", analytics_traffic.traffic_value, name="analytics_traffic"),
+    path("analytics/campaigns/", analytics_campaigns.campaign_results, name="analytics_campaigns"),
+    path("analytics/campaigns/<str:key>/", analytics_campaigns.campaign_detail, name="analytics_campaign"),
     path("members/", members.member_list, name="members"),
     path("members/import/", imports.member_import, name="member_import"),
     path("members/<int:member_id>/", members.member_detail, name="member_detail"),
