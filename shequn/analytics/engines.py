@@ -44,15 +44,15 @@ def connect(engine: str = "duckdb", *, snapshot: Path | str | None = None,
             time_zone: str | None = None) -> tuple[Any, Tables]:
     """Open an Ibis backend on `engine` and return it with the analytics tables.
 
-    duckdb reads a Parquet snapshot (`snapshot`, or a fresh one written now); postgres reads the live
-    tables of the Django database; spark needs pyspark, which this installation does not ship."""
+    duckdb and spark read a Parquet snapshot (`snapshot`, or a fresh one written now); postgres reads the
+    live tables of the Django database. Spark runs in local mode unless SHEQUN_SPARK_MASTER names a cluster."""
     zone = _check_zone(time_zone or settings.TIME_ZONE)
     if engine == "duckdb":
         return _duckdb(snapshot, zone)
     if engine == "postgres":
         return _postgres(zone)
     if engine == "spark":
-        return _spark(zone)
+        return _spark(zone, snapshot)
     raise UnknownEngine(f"未知的分析引擎 {engine!r}，可选：{', '.join(ENGINES)}。", engine=engine)
 
 
@@ -67,16 +67,21 @@ def _check_zone(zone: str) -> str:
 def _duckdb(snapshot: Path | str | None, zone: str) -> tuple[Any, Tables]:
     from .snapshot import write_snapshot
 
-    folder = Path(snapshot) if snapshot is not None else write_snapshot()
-    missing = [name for name in ("transactions", "members", "stores") if not (folder / f"{name}.parquet").is_file()]
-    if missing:
-        raise ValidationProblem(f"快照目录 {folder} 缺少 {', '.join(missing)}.parquet，请重新生成快照。",
-                                type="bad-snapshot")
+    folder = checked_snapshot(Path(snapshot)) if snapshot is not None else write_snapshot()
     con = ibis.duckdb.connect()
     con.raw_sql(f"SET TimeZone = '{zone}'")  # zone checked against the IANA database above
     tables = Tables(*(con.read_parquet(folder / f"{name}.parquet", table_name=f"snapshot_{name}")
                       for name in ("transactions", "members", "stores")))
     return con, tables
+
+
+def checked_snapshot(folder: Path) -> Path:
+    """`folder` if it holds the three snapshot tables; a bad-snapshot problem otherwise."""
+    missing = [name for name in ("transactions", "members", "stores") if not (folder / f"{name}.parquet").is_file()]
+    if missing:
+        raise ValidationProblem(f"快照目录 {folder} 缺少 {', '.join(missing)}.parquet，请重新生成快照。",
+                                type="bad-snapshot")
+    return folder
 
 
 def _postgres(zone: str) -> tuple[Any, Tables]:
@@ -94,21 +99,8 @@ def _postgres(zone: str) -> tuple[Any, Tables]:
     return con, tables
 
 
-def _spark(zone: str) -> tuple[Any, Tables]:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError as exc:
-        raise EngineUnavailable("Spark 引擎需要安装 pyspark（本地模式或集群）；当前环境未安装，"
-                                "请改用 duckdb 或 postgres。", engine="spark") from exc
-    from pyspark.sql import SparkSession
+def _spark(zone: str, snapshot: Path | str | None) -> tuple[Any, Tables]:
+    from . import spark_engine
 
-    from .snapshot import write_snapshot
-
-    session = (SparkSession.builder.master("local[*]").appName("shequn-analytics")
-               .config("spark.sql.session.timeZone", zone).getOrCreate())
-    con = ibis.pyspark.connect(session)
-    snapshot = write_snapshot()
-    tables = Tables(*(con.read_parquet(str(snapshot / f"{name}.parquet"), table_name=f"snapshot_{name}")
-                      for name in ("transactions", "members", "stores")))
-    return con, tables
-
+    backend, tables = spark_engine.connect(zone, snapshot)
+    return backend, Tables(tables["transactions"], tables["members"], tables["stores"])
