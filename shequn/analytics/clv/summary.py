@@ -19,11 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
-import ibis.expr.datatypes as dt
 import numpy as np
 import pyarrow as pa
 from django.conf import settings
 
+from ..localday import EPOCH_ORDINAL, day_number, fixed_offsets, local_time
 from ..models import Transaction
 
 
@@ -110,19 +110,12 @@ def member_summary(calibration_end: date, store_id: int | None = None) -> Summar
     return summarise(*local_days(calibration_end, store_id), calibration_end)
 
 
-@ibis.udf.scalar.builtin(name="timezone", signature=((dt.string, dt.Timestamp(timezone="UTC")), dt.Timestamp()))
-def _timezone(zone, at):
-    """timezone(zone, timestamptz): the local wall-clock time in `zone` (DuckDB and PostgreSQL alike)."""
-
-
 def summary_from_engine(backend: Any, tables: Any, calibration_end: date, store_id: int | None = None) -> Summary:
     """The same Summary as `member_summary`, computed by an analytics engine (`engines.connect`: DuckDB over a
     snapshot, or PostgreSQL): the transactions stay in the engine and one row per member comes back."""
-    frame = backend.to_pyarrow(_summary_expr(tables, calibration_end, store_id))
+    frame = backend.to_pyarrow(_summary_expr(backend, tables, calibration_end, store_id))
     column = {name: frame.column(name) for name in frame.column_names}
-    ordinal = date(1970, 1, 1).toordinal()
-    first = column["first_day"].cast(pa.int32()).to_numpy().astype(np.int64) + ordinal
-    last = column["last_day"].cast(pa.int32()).to_numpy().astype(np.int64) + ordinal
+    first, last = (_ordinals(column[name]) for name in ("first_day", "last_day"))
     frequency = column["days"].to_numpy().astype(np.int64) - 1
     repeat_total = (column["total"].to_numpy() - column["first_net"].to_numpy()).astype(float)
     monetary = np.divide(repeat_total, frequency, out=np.zeros(len(frequency)), where=frequency > 0)
@@ -131,21 +124,44 @@ def summary_from_engine(backend: Any, tables: Any, calibration_end: date, store_
                    first_day=first, last_day=last)
 
 
-def _summary_expr(tables: Any, calibration_end: date, store_id: int | None):
+def _ordinals(days: pa.ChunkedArray) -> np.ndarray:
+    if pa.types.is_date(days.type):
+        return days.cast(pa.int32()).to_numpy().astype(np.int64) + EPOCH_ORDINAL
+    return days.to_numpy().astype(np.int64)
+
+
+def _local_days(backend: Any, tables: Any, tx: Any) -> tuple[Any, Any]:
+    """`tx` with its local day (a date, or on DuckDB with fixed-offset zones a day ordinal), and the type of
+    day to compare with: the zone of the transaction's store, else of the member's home store, else the site's."""
+    t, members, stores = tables.transactions, tables.members, tables.stores
+    store_zones = backend.to_pyarrow(stores.select("timezone")).column(0).to_pylist()
+    zones = {zone for zone in store_zones if zone} | {settings.TIME_ZONE}
+    offsets = fixed_offsets(backend, t, "occurred_at", zones)
+    if len(zones) == 1:  # one zone for every row, whatever its store: no joins needed
+        zone = ibis.literal(zones.pop())
+    else:
+        by_store = stores.select(zone_store_id=stores.id, store_zone=stores.timezone.nullif(""))
+        homes = members.left_join(stores, members.home_store_id == stores.id).select(
+            home_member_id=members.id, home_zone=stores.timezone.nullif(""))
+        tx = tx.left_join(by_store, tx.store_id == by_store.zone_store_id).left_join(
+            homes, tx.member_id == homes.home_member_id)
+        zone = ibis.coalesce(tx.store_zone, tx.home_zone, ibis.literal(settings.TIME_ZONE))
+    if offsets is None:
+        return tx.mutate(day=local_time(zone, tx.occurred_at).date()), date
+    shift = zone.cases(*offsets.items()) if len(offsets) > 1 else ibis.literal(offsets.popitem()[1])
+    return tx.mutate(day=day_number(tx.occurred_at, shift)), int
+
+
+def _summary_expr(backend: Any, tables: Any, calibration_end: date, store_id: int | None):
     """The rules of the module docstring in Ibis: local days, refunds moved to their order's day, member-days,
     purchase days, then one row per member (days, first/last day, total net, net of the first day)."""
-    t, members, stores = tables.transactions, tables.members, tables.stores
+    t = tables.transactions
     tx = t.filter(t.occurred_at < _bound(calibration_end))
     if store_id is not None:
         tx = tx.filter(tx.store_id == store_id)
-    zones = stores.select(zone_store_id=stores.id, store_zone=stores.timezone.nullif(""))
-    homes = members.left_join(stores, members.home_store_id == stores.id).select(
-        home_member_id=members.id, home_zone=stores.timezone.nullif(""))
-    tx = tx.left_join(zones, tx.store_id == zones.zone_store_id).left_join(homes, tx.member_id == homes.home_member_id)
-    zone = ibis.coalesce(tx.store_zone, tx.home_zone, ibis.literal(settings.TIME_ZONE))
-    tx = tx.select("member_id", "amount_fen", order_no=tx.order_no.nullif(""),
-                   day=_timezone(zone, tx.occurred_at).date())
-    tx = tx.filter(tx.day <= calibration_end)
+    tx, day_type = _local_days(backend, tables, tx)
+    tx = tx.select("member_id", "amount_fen", order_no=tx.order_no.nullif(""), day=tx.day)
+    tx = tx.filter(tx.day <= (calibration_end if day_type is date else calibration_end.toordinal()))
     named_refund = (tx.amount_fen < 0) & tx.order_no.notnull()
     refunds = tx.filter(named_refund)
     orders = tx.filter((tx.amount_fen > 0) & tx.order_no.notnull()).semi_join(refunds, ["member_id", "order_no"])

@@ -93,3 +93,34 @@ def test_engine_summary_of_nothing_is_empty(make_member, store, duckdb):
     empty = summary_from_engine(backend, tables, dt.date(2025, 12, 31))
     assert_same(member_summary(dt.date(2025, 12, 31)), empty)
     assert len(empty) == 0
+
+
+def test_one_zone_for_all_stores(make_member, store, duckdb):
+    """Every store in the site's zone: the engine needs no per-row zone (no joins) and still agrees."""
+    member, other = make_member(store=store), make_member()
+    d, utc = dt.datetime, dt.UTC
+    buy(member, d(2026, 1, 1, 10), "100.00", order_no="B1", store=store)
+    buy(member, d(2026, 1, 31, 16, 30), "20.00", tz=utc)  # Feb 1 00:30 in Shanghai
+    buy(member, d(2026, 2, 3, 12), "-100.00", order_no="B1", store=store)
+    buy(other, d(2026, 1, 2, 10), "15.00")
+    buy(other, d(2026, 2, 2, 10), "25.00")
+    backend, tables = duckdb()
+    end = dt.date(2026, 2, 28)
+    assert_same(member_summary(end), summary_from_engine(backend, tables, end))
+    assert row(summary_from_engine(backend, tables, end), member) == (0, 0, 27, 0.0)  # only Feb 1 is left
+    assert row(summary_from_engine(backend, tables, end), other) == (1, 31, 57, 2500.0)
+
+
+def test_summer_time_zone_takes_the_time_zone_database(make_member, store, duckdb):
+    """A store in a zone with summer time: local days come from the engine's time-zone conversion."""
+    berlin = Store.objects.create(code="DE01", name="柏林店", timezone="Europe/Berlin")
+    member = make_member(store=berlin)
+    d, utc = dt.datetime, dt.UTC
+    buy(member, d(2026, 3, 1, 22, 30), "10.00", tz=utc)  # winter, UTC+1: Mar 1 23:30
+    buy(member, d(2026, 3, 1, 23, 30), "10.00", tz=utc)  # Mar 2 00:30
+    buy(member, d(2026, 6, 1, 21, 30), "30.00", tz=utc)  # summer, UTC+2: Jun 1 23:30
+    buy(member, d(2026, 6, 1, 22, 30), "50.00", tz=utc, store=berlin)  # Jun 2 00:30
+    backend, tables = duckdb()
+    end = dt.date(2026, 6, 30)
+    assert_same(member_summary(end), summary_from_engine(backend, tables, end))
+    assert row(summary_from_engine(backend, tables, end), member) == (3, 93, 121, round(9000 / 3, 2))
