@@ -23,6 +23,7 @@ from .views import (
     member_profile,
     members,
     staff,
+    webhooks,
 )
 
 app_name = "console"
@@ -134,4 +135,11 @@ urlpatterns = [
     path("staff/<int:user_id>/toggle-active/", staff.staff_toggle_active, name="staff_toggle_active"),
     path("staff/tokens/create/", staff.token_create, name="token_create"),
     path("staff/tokens/<int:token_id>/revoke/", staff.token_revoke, name="token_revoke"),
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/<int:sub_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:sub_id>/active/", webhooks.webhook_active, name="webhook_active"),
+    path("webhooks/<int:sub_id>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<int:sub_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("webhooks/deliveries/<int:delivery_id>/redeliver/", webhooks.webhook_redeliver,
+         name="webhook_redeliver"),
 ]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Subscription(models.Model):
@@ -35,10 +36,10 @@ class Delivery(models.Model):
     """One event for one subscription; retried until delivered or dead."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待发送"
-        SUCCEEDED = "succeeded", "已送达"
-        FAILED = "failed", "失败待重试"
-        DEAD = "dead", "已放弃"
+        PENDING = "pending", _("待发送")
+        SUCCEEDED = "succeeded", _("已送达")
+        FAILED = "failed", _("失败待重试")
+        DEAD = "dead", _("已放弃")
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.BigIntegerField()  # the outbox event id; not a foreign key, the outbox is pruned

@@ -34,26 +34,27 @@ class DeliveryInProgress(Conflict):
 def clean_url(url: str) -> str:
     url = (url or "").strip()
     if not url:
-        raise InvalidWebhookUrl("Give the URL that receives the events.")
+        raise InvalidWebhookUrl("Give the URL that receives the events.", reason="required")
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidWebhookUrl(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+        raise InvalidWebhookUrl(f"The URL is longer than {MAX_URL_LENGTH} characters.", reason="too-long")
     parts = urlsplit(url)
     try:
         host, port = parts.hostname, parts.port
     except ValueError as exc:
-        raise InvalidWebhookUrl(f"The URL is not valid ({exc}).") from exc
+        raise InvalidWebhookUrl(f"The URL is not valid ({exc}).", reason="invalid") from exc
     del port
     if parts.scheme not in ("https", "http") or not host:
-        raise InvalidWebhookUrl("The URL must start with https:// and name a host.")
+        raise InvalidWebhookUrl("The URL must start with https:// and name a host.", reason="invalid")
     if parts.username or parts.password:
-        raise InvalidWebhookUrl("Put no user name or password in the URL; the signature authenticates us.")
+        raise InvalidWebhookUrl("Put no user name or password in the URL; the signature authenticates us.",
+                                reason="credentials")
     if parts.fragment:
-        raise InvalidWebhookUrl("The URL may not contain a #fragment.")
+        raise InvalidWebhookUrl("The URL may not contain a #fragment.", reason="invalid")
     if any(c.isspace() for c in url):
-        raise InvalidWebhookUrl("The URL may not contain spaces.")
+        raise InvalidWebhookUrl("The URL may not contain spaces.", reason="invalid")
     if parts.scheme == "http" and host not in LOCAL_HOSTS:
         raise InvalidWebhookUrl("Use https://; plain http:// is allowed only for 127.0.0.1 or localhost "
-                                "(development).")
+                                "(development).", reason="insecure")
     return url
 
 

@@ -91,3 +91,24 @@ def subscribe(system_actor):
         return create_subscription(system_actor, url=url, events=list(events), **kwargs)
 
     return make
+
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def console_as(db):
+    """A Django test client logged in as a staff user of the given role."""
+    from django.test import Client
+
+    from shequn.accounts.staff import ensure_staff
+    from shequn.core.actor import SYSTEM
+
+    def make(role="owner", stores=None, username=None):
+        user, _ = ensure_staff(SYSTEM, username or f"{role}_console", role=role, store_codes=stores,
+                               password=PASSWORD, display_name=f"{role} 测试")
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
