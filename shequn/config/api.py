@@ -158,6 +158,12 @@ def _register_routers() -> None:
 
     api.add_router("", rfm_api.router)
 
+    from shequn.analytics.segments import api as segments_api
+    from shequn.analytics.segments import tags_api
+
+    api.add_router("", segments_api.router)
+    api.add_router("", tags_api.router)
+
     from shequn.analytics import profile_api
 
     api.add_router("", profile_api.router)

@@ -8,13 +8,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, BooleanField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 
 from shequn.communities.models import Membership
 from shequn.core import clock
-from shequn.loyalty.models import Tier
+from shequn.loyalty.models import LoyaltyAccount, Tier
 from shequn.members.models import Consent, Member, Tag
 from shequn.stores.models import Store
 
@@ -71,32 +71,45 @@ def _purchases() -> QuerySet:
     return Transaction.objects.filter(amount_fen__gt=0)
 
 
+def _mine(qs: QuerySet) -> QuerySet:
+    """Correlate a member_id table with the member being tested."""
+    return qs.filter(member_id=OuterRef("pk"))
+
+
+def _has(qs: QuerySet) -> Q:
+    return Q(Exists(_mine(qs)))
+
+
+def _per_member(qs: QuerySet, aggregate) -> Subquery:
+    """A correlated aggregate over the member's own rows (index seek on member_id)."""
+    return Subquery(_mine(qs).order_by().values("member_id").annotate(v=aggregate).values("v"))
+
+
 def _fen(yuan: str) -> int:
     return int(Decimal(yuan) * 100)
 
 
+def _compare(value, op: str, bound: int) -> Q:
+    """value ≥ bound or value ≤ bound, a missing value (no rows) counting as 0."""
+    value = Coalesce(value, Value(0), output_field=BigIntegerField())
+    return Q(GreaterThanOrEqual(value, bound) if op == "gte" else LessThanOrEqual(value, bound))
+
+
 def _spend(cond: dict, ctx: Context) -> Q:
     start, end = _window_range(cond["window"], ctx.today)
-    fen = _fen(cond["value"])
-    sums = (Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end).values("member_id")
-            .annotate(net=Sum("amount_fen")))
-    if cond["op"] == "gte":
-        return Q(pk__in=sums.filter(net__gte=fen).values("member_id")) if fen > 0 else Q()
-    return ~Q(pk__in=sums.filter(net__gt=fen).values("member_id"))  # no purchases is ¥0, within "at most"
+    rows = Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    return _compare(_per_member(rows, Sum("amount_fen")), cond["op"], _fen(cond["value"]))
 
 
 def _orders(cond: dict, ctx: Context) -> Q:
     start, end = _window_range(cond["window"], ctx.today)
     bought = _purchases().filter(occurred_at__gte=start, occurred_at__lt=end)
     if cond["unit"] == "days":
-        bought = bought.annotate(day=TruncDate("occurred_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
-        counted = bought.values("member_id").annotate(n=Count("day", distinct=True))
+        day = TruncDate("occurred_at", tzinfo=ZoneInfo(settings.TIME_ZONE))
+        count = _per_member(bought, Count(day, distinct=True))
     else:
-        counted = bought.values("member_id").annotate(n=Count("pk"))
-    n = cond["value"]
-    if cond["op"] == "gte":
-        return Q(pk__in=counted.filter(n__gte=n).values("member_id")) if n > 0 else Q()
-    return ~Q(pk__in=counted.filter(n__gt=n).values("member_id"))
+        count = _per_member(bought, Count("pk"))
+    return _compare(count, cond["op"], cond["value"])
 
 
 def _cut(cond: dict, ctx: Context) -> tuple[str, dt.datetime]:
@@ -112,75 +125,96 @@ def _cut(cond: dict, ctx: Context) -> tuple[str, dt.datetime]:
         _midnight(ctx.today + dt.timedelta(days=1))
 
 
-def _last_order(cond: dict, ctx: Context) -> Q:
-    side, at = _cut(cond, ctx)
-    since = Q(pk__in=_purchases().filter(occurred_at__gte=at).values("member_id"))
-    if side == "after":
-        return since
-    return Q(pk__in=_purchases().filter(occurred_at__lt=at).values("member_id")) & ~since
-
-
-def _joined(cond: dict, ctx: Context) -> Q:
-    side, at = _cut(cond, ctx)
-    return Q(joined_at__lt=at) if side == "before" else Q(joined_at__gte=at)
-
-
 def _in(op: str, q: Q) -> Q:
     return q if op in ("in", "has", "granted") else ~q
 
 
 def _consent(purpose: str) -> Q:
     """The member's latest decision for the purpose is a grant (no decision is no consent)."""
-    latest = Consent.objects.filter(member_id=OuterRef("pk"), purpose=purpose).order_by("-id").values("granted")[:1]
+    latest = _mine(Consent.objects.filter(purpose=purpose)).order_by("-id").values("granted")[:1]
     return Q(Exact(Coalesce(Subquery(latest), Value(False), output_field=BooleanField()), Value(True)))
 
 
-def leaf(cond: dict, ctx: Context) -> Q:
+def rows(cond: dict, ctx: Context) -> QuerySet | None:
+    """The rows (with member_id) whose existence a positive condition means, when it has such a form; used
+    both correlated (EXISTS) and, for the most selective one, as the list the query starts from."""
     name, op, value = cond["field"], cond["op"], cond["value"]
+    if name == "tag" and op == "has":
+        return Member.tags.through.objects.filter(tag_id__in=[ctx.tags[n] for n in value if n in ctx.tags])
+    if name == "community_group" and op == "in":
+        return Membership.objects.filter(group_id__in=value, left_at__isnull=True)
+    if name == "rfm_cell" and op == "in" and ctx.rfm_run_id is not None:
+        return RfmScore.objects.filter(run_id=ctx.rfm_run_id, cell__in=value)
+    if name in ("value_decile", "churn_risk") and ctx.clv_run_id is not None:
+        values = MemberValue.objects.filter(run_id=ctx.clv_run_id)
+        if name == "churn_risk":
+            return values.filter(churn_risk__in=value)
+        return values.filter(value_decile__lte=value) if op == "lte" else values.filter(value_decile__in=value)
+    if name == "last_order" and _cut(cond, ctx)[0] == "after":
+        return _purchases().filter(occurred_at__gte=_cut(cond, ctx)[1])
+    return None
+
+
+def leaf(cond: dict, ctx: Context) -> Q:
+    """One condition as a test of the member row (columns, or correlated lookups by member id)."""
+    name, op, value = cond["field"], cond["op"], cond["value"]
+    listed = rows(cond, ctx)
+    if listed is not None:
+        return _has(listed)
     if name == "tier":
-        return _in(op, Q(loyalty__tier_id__in=[ctx.tiers[c] for c in value if c in ctx.tiers]))
+        ids = [ctx.tiers[c] for c in value if c in ctx.tiers]
+        return _in(op, _has(LoyaltyAccount.objects.filter(tier_id__in=ids)))
     if name == "store":
         return _in(op, Q(home_store_id__in=[ctx.stores[c] for c in value if c in ctx.stores]))
     if name == "spend":
         return _spend(cond, ctx)
     if name == "orders":
         return _orders(cond, ctx)
-    if name == "last_order":
-        return _last_order(cond, ctx)
+    if name == "last_order":  # before a moment: bought before it and not since
+        at = _cut(cond, ctx)[1]
+        return _has(_purchases().filter(occurred_at__lt=at)) & ~_has(_purchases().filter(occurred_at__gte=at))
     if name == "never_ordered":
-        return ~Q(pk__in=_purchases().values("member_id"))
+        return ~_has(_purchases())
     if name == "joined":
-        return _joined(cond, ctx)
-    if name == "community_group":
-        current = Membership.objects.filter(group_id__in=value, left_at__isnull=True).values("member_id")
-        return _in(op, Q(pk__in=current))
+        side, at = _cut(cond, ctx)
+        return Q(joined_at__lt=at) if side == "before" else Q(joined_at__gte=at)
     if name == "tag":
-        ids = [ctx.tags[n] for n in value if n in ctx.tags]
-        return _in(op, Q(Exists(Member.tags.through.objects.filter(member_id=OuterRef("pk"), tag_id__in=ids))))
+        return ~_has(Member.tags.through.objects.filter(tag_id__in=[ctx.tags[n] for n in value if n in ctx.tags]))
+    if name == "community_group":
+        return ~_has(Membership.objects.filter(group_id__in=value, left_at__isnull=True))
     if name == "rfm_cell":
         if ctx.rfm_run_id is None:
             return NOTHING
-        return _in(op, Q(pk__in=RfmScore.objects.filter(run_id=ctx.rfm_run_id, cell__in=value).values("member_id")))
+        return ~_has(RfmScore.objects.filter(run_id=ctx.rfm_run_id, cell__in=value))
     if name in ("value_decile", "churn_risk"):
-        if ctx.clv_run_id is None:
-            return NOTHING
-        values = MemberValue.objects.filter(run_id=ctx.clv_run_id)
-        if name == "churn_risk":
-            values = values.filter(churn_risk__in=value)
-        else:
-            values = values.filter(value_decile__lte=value) if op == "lte" else values.filter(value_decile__in=value)
-        return Q(pk__in=values.values("member_id"))
+        return NOTHING  # no lifetime-value run yet
     if name == "consent":
         return _in(op, _consent(value))
     raise AssertionError(name)
 
 
+def _driver(conditions: list, ctx: Context) -> tuple[int | None, Q]:
+    """The top-level condition with the fewest rows (counted up to the best so far), as `id IN (…)`: the query
+    then starts from that short list instead of every member, and checks the rest per member."""
+    best, best_rows, cap = None, None, None
+    for index, cond in enumerate(conditions):
+        listed = rows(cond, ctx) if "any" not in cond else None
+        if listed is None:
+            continue
+        n = (listed[:cap] if cap else listed).count()
+        if cap is None or n < cap:
+            best, best_rows, cap = index, listed, max(n, 1)
+    return best, (Q(pk__in=best_rows.values("member_id")) if best_rows is not None else Q())
+
+
 def to_q(conditions: list, ctx: Context) -> Q:
     """AND of the items; an `any` item is the OR of its conditions."""
-    q = Q()
-    for cond in conditions:
+    driver, q = _driver(conditions, ctx)
+    for index, cond in enumerate(conditions):
+        if index == driver:
+            continue
         if "any" in cond:
-            group = Q(pk__in=[])
+            group = NOTHING
             for item in cond["any"]:
                 group |= leaf(item, ctx)
             q &= group

@@ -3,7 +3,7 @@ exactly the members matching the rule's conditions when it was last evaluated. A
 by hand. Every change emits `member.tags_changed` so segments with a tag condition refresh those members."""
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,10 +91,11 @@ def evaluate(rule: TagRule, actor: Actor = SYSTEM) -> dict:
         members = S.matching(rule.conditions, [])
         holders = Through.objects.filter(tag=tag)
         removed = holders.exclude(member_id__in=members.values("pk")).delete()[0]
-        new = members.exclude(pk__in=holders.values("member_id")).values_list("pk").query.sql_with_params()
+        new = (members.exclude(pk__in=holders.values("member_id")).annotate(mid=F("pk")).values_list("mid")
+               .query.sql_with_params())
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {Through._meta.db_table} (member_id, tag_id) "
-                           f"SELECT m.id, %s FROM ({new[0]}) m", [tag.pk, *new[1]])
+                           f"SELECT m.mid, %s FROM ({new[0]}) m", [tag.pk, *new[1]])
             added = cursor.rowcount
         rule.member_count = holders.count()
         rule.evaluated_at = timezone.now()
