@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from shequn.commerce.coupons.models import Coupon, CouponTemplate
@@ -88,14 +88,15 @@ def coupon_results(scope: Scope, p: Period | None, only_id: int | None = None) -
     if scope.store_ids is not None:
         issued = issued.filter(member__home_store_id__in=scope.store_ids)
     reach = {r["template_id"]: r for r in issued.values("template_id").annotate(
-        n=Count("member_id", distinct=True), last=Max("valid_until")).order_by()}
+        n=Count("member_id", distinct=True), first=Min("issued_at"), last=Max("valid_until")).order_by()}
     results = {}
     for t in templates:
-        end = t.valid_until if t.validity == CouponTemplate.Validity.WINDOW else reach.get(t.pk, {}).get("last")
-        if p is not None and not (t.created_at < p.end and (end or t.created_at) >= p.start):
+        stats = reach.get(t.pk, {})
+        start = min(t.created_at, stats.get("first") or t.created_at)  # grants may be dated before it was saved
+        end = t.valid_until if t.validity == CouponTemplate.Validity.WINDOW else stats.get("last")
+        if p is not None and not (start < p.end and (end or start) >= p.start):
             continue
-        results[t.pk] = CampaignResult("coupon", t.pk, t.name, t.campaign, t.created_at, end,
-                                       reached=reach.get(t.pk, {}).get("n", 0))
+        results[t.pk] = CampaignResult("coupon", t.pk, t.name, t.campaign, start, end, reached=stats.get("n", 0))
     _coupon_money(results, scope)
     return list(results.values())
 

@@ -38,6 +38,10 @@ class Arm:
     spend_per_member: float  # fen
     spend_var: float  # sample variance of per-member spend (fen²)
 
+    @property
+    def spend_per_member_fen(self) -> int:
+        return round(self.spend_per_member)
+
 
 @dataclass
 class Uplift:

@@ -25,6 +25,10 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.1f}"
 
 
+def _signed_yuan(fen: float) -> str:
+    return f"{'-' if fen < 0 else '+'}¥{abs(fen) / 100:.2f}"
+
+
 def uplift_text(r: campaigns.CampaignResult) -> dict:
     """The uplift as the page shows it: percentage points and yuan per member, each with its 95% interval."""
     u = r.uplift
@@ -34,7 +38,7 @@ def uplift_text(r: campaigns.CampaignResult) -> dict:
         if u.conversion_ci else _("样本太少")
     spend_ci = f"¥{u.spend_ci[0] / 100:.2f} ~ ¥{u.spend_ci[1] / 100:.2f}" if u.spend_ci else _("样本太少")
     return {"none": False, "conversion": _("%(n)s 个百分点") % {"n": _pct(u.conversion_diff)}, "conversion_ci": conv_ci,
-            "conversion_significant": u.conversion_significant, "spend": f"{u.spend_diff / 100:+.2f}",
+            "conversion_significant": u.conversion_significant, "spend": _signed_yuan(u.spend_diff),
             "spend_ci": spend_ci, "spend_significant": u.spend_significant,
             "incremental_fen": u.incremental_sales_fen, "treated": u.treated.members, "held_out": u.held_out.members}
 
