@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "shequn.commerce.groupbuy",
     "shequn.analytics",
     "shequn.messaging",
+    "shequn.messaging",
     "shequn.messaging.webhooks",
     "shequn.console",
     "shequn.h5",
