@@ -32,9 +32,6 @@ _STORE_SALES = {"commerce.stock", "commerce.orders", "commerce.refund"}
 # Messaging: send one message to a member (store managers: their stores' members); configure channels and
 # templates (head office).
 _MESSAGING = {"messaging.send", "messaging.configure"}
-# Messaging: send one message to a member (store managers: their stores' members); configure channels and
-# templates (head office).
-_MESSAGING = {"messaging.send", "messaging.configure"}
 # Head office: catalog and prices, coupons, group-buy / team / flash campaigns, leaders, referral and
 # distribution rules, commission statements and withdrawals.
 _HQ_SALES = {"commerce.catalog", "commerce.campaigns", "commerce.commissions"}

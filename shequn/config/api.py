@@ -172,10 +172,6 @@ def _register_routers() -> None:
 
     api.add_router("", messaging_api.router)
 
-    from shequn.messaging import api as messaging_api
-
-    api.add_router("", messaging_api.router)
-
     from shequn.messaging.webhooks import api as webhooks_api
 
     api.add_router("", webhooks_api.router)

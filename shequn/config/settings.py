@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "shequn.commerce.groupbuy",
     "shequn.analytics",
     "shequn.messaging",
-    "shequn.messaging",
     "shequn.messaging.webhooks",
     "shequn.console",
     "shequn.h5",

@@ -16,5 +16,4 @@ urlpatterns = [
     path("m/", include("shequn.h5.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shequn.messaging.urls")),  # /l/<code> short links, /u/<token>/ unsubscribe, SMS replies
-    path("", include("shequn.messaging.urls")),  # /l/<code> short links, /u/<token>/ unsubscribe, SMS replies
 ]
