@@ -128,7 +128,7 @@ def send_message(request, payload: MessageIn):
     message = sending.compose(actor, channel=channel, member=member, template=template, subject=payload.subject,
                               body=payload.body, purpose=payload.purpose, language=payload.language,
                               coupon_id=payload.coupon_id, source="api")
-    return 202, message
+    return 202, MessageOut.from_orm(message).dict()
 
 
 @router.get("/messages", response=MessagePage, summary="Message log (store managers: their members)")
