@@ -100,8 +100,9 @@ def _transactions(member: Member, store_ids: set[int] | None) -> list[tuple]:
     qs = Transaction.objects.filter(member=member)
     if store_ids is not None:
         qs = qs.filter(Q(store_id__in=store_ids) | Q(store__isnull=True, member__home_store_id__in=store_ids))
-    return list(qs.order_by("occurred_at", "id").values_list(
-        "occurred_at", "amount_fen", "order_no", "source", "source_ref", "sku", "store__name"))
+    rows = qs.order_by("occurred_at", "id").values_list(
+        "occurred_at", "amount_fen", "order_no", "source", "source_ref", "sku", "store__name")
+    return [(*row, row[0].astimezone(SHANGHAI).date()) for row in rows]  # + the local day
 
 
 def _orders(rows: list[tuple]) -> dict[str, dict]:
@@ -109,7 +110,7 @@ def _orders(rows: list[tuple]) -> dict[str, dict]:
     that name the same order number; in order of first purchase."""
     orders: dict[str, dict] = {}
     refunds: dict[str, int] = defaultdict(int)
-    for at, amount, order_no, source, ref, _sku, store in rows:
+    for at, amount, order_no, source, ref, _sku, store, _day in rows:
         if amount > 0:
             key = order_no or f"{source}:{ref}"
             order = orders.setdefault(key, {"order_no": order_no, "at": at, "amount": 0, "source": source,
@@ -131,9 +132,9 @@ def _purchases(rows: list[tuple], orders: dict[str, dict], today: dt.date) -> Pu
     last = bought[-1][0]
     return Purchases(
         net_spend_fen=net, gross_fen=gross, refunded_fen=gross - net, orders=len(orders),
-        purchase_days=len({row[0].astimezone(SHANGHAI).date() for row in bought}),
-        aov_fen=round(net / len(orders)), first_at=bought[0][0], last_at=last,
-        days_since_last=(today - last.astimezone(SHANGHAI).date()).days,
+        purchase_days=len({row[7] for row in bought}),
+        aov_fen=(2 * net + len(orders)) // (2 * len(orders)), first_at=bought[0][0], last_at=last,
+        days_since_last=(today - bought[-1][7]).days,
         imported_orders=sum(1 for o in orders.values() if o["source"] == Transaction.Source.IMPORT))
 
 
@@ -147,8 +148,8 @@ def _months(rows: list[tuple], today: dt.date) -> list[dict]:
     keys.reverse()
     spend, orders = dict.fromkeys(keys, 0), dict.fromkeys(keys, 0)
     seen: set[str] = set()
-    for at, amount, order_no, source, ref, _sku, _store in rows:
-        key = at.astimezone(SHANGHAI).strftime("%Y-%m")
+    for _at, amount, order_no, source, ref, _sku, _store, day in rows:
+        key = f"{day.year:04d}-{day.month:02d}"
         if key in spend:
             spend[key] += amount
             order_key = order_no or f"{source}:{ref}"
@@ -173,7 +174,7 @@ def _categories(member: Member, rows: list[tuple], store_ids: set[int] | None) -
                       .values_list("sku__product__category__name", "net")):
         spend[name or _("未分类")] += net or 0
     imported: dict[str, int] = defaultdict(int)
-    for _at, amount, _no, source, _ref, sku, _store in rows:
+    for _at, amount, _no, source, _ref, sku, _store, _day in rows:
         if source == Transaction.Source.IMPORT:
             imported[sku] += amount
     known = dict(Sku.objects.filter(code__in=[s for s in imported if s])
