@@ -12,7 +12,7 @@ from shequn.members.models import Member
 
 from .models import ClvRun, MemberValue, RfmRun, RfmScore
 
-TIMELINE = 15
+TIMELINE = 10
 EXPIRING_DAYS = 7
 # Group events that are a member taking part (joining, leaving and attributed orders are counted apart).
 INTERACTIONS = ("message", "reply", "reaction", "poll_vote", "activity_signup", "activity_checkin",
