@@ -18,8 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import ExpressionWrapper, IntegerField, Q, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
 
 from shequn.communities.models import Group, GroupEvent, Membership
 from shequn.core import clock
@@ -93,15 +92,20 @@ def _start(index: int) -> dt.datetime:
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=SHANGHAI)
 
 
-def _month_of(name: str = "occurred_at") -> ExpressionWrapper:
-    tz = {"tzinfo": SHANGHAI} if name != "local_date" else {}
-    return ExpressionWrapper(ExtractYear(name, **tz) * 12 + ExtractMonth(name, **tz) - 1, output_field=IntegerField())
+def _month_of(first: int, last: int, name: str = "occurred_at") -> Case:
+    """The month index of a row as a CASE over the month boundaries: plain comparisons the database does itself
+    (no per-row time-zone function), so it uses the index on the time column."""
+    def bound(i: int):
+        return _start(i) if name != "local_date" else _start(i).date()
+    return Case(*[When(**{f"{name}__lt": bound(i + 1)}, then=Value(i)) for i in range(first, last + 1)],
+                default=Value(last + 1), output_field=IntegerField())
 
 
-def _pairs(qs, name: str = "occurred_at") -> dict[int, set[int]]:
-    """month index → member ids."""
+def _pairs(qs, first: int, last: int, name: str = "occurred_at") -> dict[int, set[int]]:
+    """month index → member ids (rows from the first month's start on)."""
     out: dict[int, set[int]] = defaultdict(set)
-    for member_id, month in qs.annotate(m=_month_of(name)).values_list("member_id", "m").distinct().order_by():
+    rows = qs.annotate(m=_month_of(first, last, name)).values_list("member_id", "m").distinct().order_by()
+    for member_id, month in rows.iterator(chunk_size=20_000):
         out[month].add(member_id)
     return out
 
@@ -114,8 +118,9 @@ def _ltv(first: int, end: dt.datetime):
         return "clv", run, lambda index: values
     monthly: dict[int, dict[int, int]] = defaultdict(dict)
     qs = (Transaction.objects.filter(occurred_at__gte=_start(first - MONTHS + 1), occurred_at__lt=end)
-          .annotate(m=_month_of()).values("member_id", "m").annotate(net=Sum("amount_fen")).order_by())
-    for row in qs.values_list("member_id", "m", "net"):
+          .annotate(m=_month_of(first - MONTHS + 1, first + MONTHS - 1)).values("member_id", "m")
+          .annotate(net=Sum("amount_fen")).order_by())
+    for row in qs.values_list("member_id", "m", "net").iterator(chunk_size=20_000):
         monthly[row[1]][row[0]] = row[2] or 0
 
     def trailing(index: int) -> dict[int, int]:
@@ -145,10 +150,12 @@ def traffic_value(actor: Actor, *, store: str = "") -> TrafficValue:
                  .filter(Q(left_at__isnull=True) | Q(left_at__gte=start))
                  .values_list("group_id", "member_id", "joined_at", "left_at"))
     window = {"occurred_at__gte": start, "occurred_at__lt": now}
-    buyers = _pairs(Transaction.objects.filter(amount_fen__gt=0, **window))
+    buyers = _pairs(Transaction.objects.filter(amount_fen__gt=0, **window), first, last)
     today = now.astimezone(SHANGHAI).date()
-    active = _pairs(CheckIn.objects.filter(local_date__gte=start.date(), local_date__lte=today), "local_date")
-    for month, ids in _pairs(GroupEvent.objects.filter(kind__in=INTERACTIONS, member__isnull=False, **window)).items():
+    active = _pairs(CheckIn.objects.filter(local_date__gte=start.date(), local_date__lte=today), first, last,
+                    "local_date")
+    events = GroupEvent.objects.filter(kind__in=INTERACTIONS, member__isnull=False, **window)
+    for month, ids in _pairs(events, first, last).items():
         active[month] |= ids
     for month, ids in buyers.items():
         active[month] |= ids
