@@ -3,6 +3,7 @@ from django.urls import path
 from .views import (
     analytics,
     analytics_campaigns,
+    analytics_rfm,
     analytics_traffic,
     audit,
     auth,
@@ -52,6 +53,8 @@ urlpatterns = [
     path("analytics/tags/rule/new/", segment_tags.tag_rule, name="tag_rule_new"),
     path("analytics/tags/<int:tag_id>/rule/", segment_tags.tag_rule, name="tag_rule"),
     path("analytics/tags/<int:tag_id>/evaluate/", segment_tags.tag_evaluate, name="tag_evaluate"),
+    path("analytics/rfm/", analytics_rfm.rfm_page, name="analytics_rfm"),
+    path("analytics/win-back/", analytics_rfm.winback_page, name="analytics_winback"),
     path("members/", members.member_list, name="members"),
     path("members/import/", imports.member_import, name="member_import"),
     path("members/<int:member_id>/", members.member_detail, name="member_detail"),
