@@ -38,7 +38,7 @@ def session_zone(backend: Any) -> str | None:
     """The engine session's time zone on DuckDB (what a timestamp's `.date()` uses), else None."""
     if backend.name != "duckdb":
         return None
-    return backend.con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    return backend.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
 
 
 def fixed_offsets(backend: Any, table: Any, column: str, zones: Iterable[str]) -> dict[str, int] | None:

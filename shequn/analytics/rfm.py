@@ -21,6 +21,7 @@ from shequn.core.money import format_fen
 from shequn.stores.models import Store
 
 from .engines import Tables, connect
+from .localday import day_number, fixed_offsets, session_zone
 
 CELLS = {
     "champions": _("冠军客户"),
@@ -55,24 +56,30 @@ def compute_rfm(backend: Any, tables: Tables, *, as_of: dt.date, store_code: str
     stores = tables.stores
     if store_code is not None and backend.execute(stores.filter(stores.code == store_code).count()) == 0:
         raise UnknownStore(f"门店 {store_code!r} 不存在。", store=store_code)
-    frame = backend.execute(_rfm_expr(tables, as_of, store_code))
+    zone = session_zone(backend)
+    offsets = fixed_offsets(backend, tables.transactions, "occurred_at", [zone]) if zone else None
+    frame = backend.execute(_rfm_expr(tables, as_of, store_code, offsets[zone] if offsets else None))
     return _tidy(frame)
 
 
-def _rfm_expr(tables: Tables, as_of: dt.date, store_code: str | None):
+def _rfm_expr(tables: Tables, as_of: dt.date, store_code: str | None, offset: int | None = None):
+    """`offset`: the session zone's fixed UTC offset (µs), when local days may be counted in integers."""
     members, stores, t = tables.members, tables.stores, tables.transactions
     home = members.left_join(stores, members.home_store_id == stores.id).select(
         member_id=members.id, store_code=stores.code)
     if store_code is not None:
         home = home.filter(home.store_code == store_code)
-    tx = t.select(member_id=t.member_id, day=t.occurred_at.date(), amount_fen=t.amount_fen)
-    tx = tx.filter(tx.day <= as_of)
-    bought = tx.amount_fen > 0
-    per_member = tx.group_by("member_id").aggregate(
-        last_day=tx.day.max(where=bought), frequency=tx.day.nunique(where=bought),
-        monetary_fen=tx.amount_fen.sum())
+    day = t.occurred_at.date() if offset is None else day_number(t.occurred_at, offset)
+    tx = t.select(member_id=t.member_id, day=day, amount_fen=t.amount_fen)
+    tx = tx.filter(tx.day <= (as_of if offset is None else as_of.toordinal()))
+    days = tx.group_by(["member_id", "day"]).aggregate(amount_fen=tx.amount_fen.sum(),
+                                                       bought=(tx.amount_fen > 0).any())
+    per_member = days.group_by("member_id").aggregate(
+        last_day=days.day.max(where=days.bought), frequency=days.bought.sum(), monetary_fen=days.amount_fen.sum())
     per_member = per_member.filter(per_member.monetary_fen > 0).join(home, "member_id")
-    scored = per_member.mutate(recency_days=ibis.literal(as_of).delta(per_member.last_day, unit="day"))
+    recency = (ibis.literal(as_of).delta(per_member.last_day, unit="day") if offset is None
+               else as_of.toordinal() - per_member.last_day)
+    scored = per_member.mutate(recency_days=recency)
     scored = scored.mutate(r_score=_score(scored, ibis.desc(scored.recency_days)),
                            f_score=_score(scored, scored.frequency), m_score=_score(scored, scored.monetary_fen))
     scored = scored.mutate(fm_score=(scored.f_score + scored.m_score + 1) // 2)

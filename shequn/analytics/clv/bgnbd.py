@@ -107,9 +107,21 @@ def probability_alive(p: BgNbdParams, x, t_x, T) -> np.ndarray:
 
 def expected_purchases(p: BgNbdParams, t, x, t_x, T) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (uses the Gauss hypergeometric 2F1)."""
+    return expected_purchases_over(p, [t], x, t_x, T)[0]
+
+
+def expected_purchases_over(p: BgNbdParams, horizons, x, t_x, T) -> list[np.ndarray]:
+    """`expected_purchases` for each horizon. The 2F1 term depends on x and T only, not on t_x, so it is evaluated
+    once per distinct (x, T) pair — far fewer than the distinct histories — and spread out."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    t = np.asarray(t, dtype=float)
-    ratio = np.exp((p.r + x) * (np.log(p.alpha + T) - np.log(p.alpha + T + t)))
-    hyp = special.hyp2f1(p.r + x, p.b + x, p.a + p.b + x - 1, t / (p.alpha + T + t))
-    numerator = (p.a + p.b + x - 1) / (p.a - 1) * (1.0 - ratio * hyp)
-    return numerator / (1.0 + _odds_dead(p, x, t_x, T))
+    (ux, uT), _, pair = grouped(x, T, inverse=True)
+    weight = (p.a + p.b + x - 1) / (p.a - 1) / (1.0 + _odds_dead(p, x, t_x, T))
+    curves = []
+    for t in horizons:
+        t = np.asarray(t, dtype=float)
+        if t.ndim:  # one horizon per customer: no pairs to share
+            ux, uT, pair = x, T, slice(None)
+        ratio = np.exp((p.r + ux) * (np.log(p.alpha + uT) - np.log(p.alpha + uT + t)))
+        hyp = special.hyp2f1(p.r + ux, p.b + ux, p.a + p.b + ux - 1, t / (p.alpha + uT + t))
+        curves.append(weight * (1.0 - ratio * hyp)[pair])
+    return curves

@@ -12,15 +12,25 @@ class FitFailed(ValidationProblem):
 
 
 def grouped(*columns: np.ndarray, inverse: bool = False):
-    """Unique rows of the columns and how often each occurs (the weights of the likelihood); with `inverse`,
-    also the index of each input row's unique row. A lexsort: far faster than np.unique(axis=0)."""
+    """Unique rows of the columns (in lexicographic order) and how often each occurs (the weights of the
+    likelihood); with `inverse`, also the index of each input row's unique row. The rows are sorted by one packed
+    integer key when they fit in 63 bits (whole days and counts always do), else by a lexsort."""
     n = len(columns[0])
-    order = np.lexsort(columns[::-1])
-    ordered = [np.asarray(c)[order] for c in columns]
-    change = np.zeros(n, dtype=bool)
-    change[:1] = True
-    for column in ordered:
-        change[1:] |= column[1:] != column[:-1]
+    columns = tuple(np.asarray(c) for c in columns)
+    key = _packed_key(columns)
+    if key is not None:
+        order = np.argsort(key)
+        ordered = [column[order] for column in columns]
+        key = key[order]
+        change = np.ones(n, dtype=bool)
+        change[1:] = key[1:] != key[:-1]
+    else:
+        order = np.lexsort(columns[::-1])
+        ordered = [column[order] for column in columns]
+        change = np.zeros(n, dtype=bool)
+        change[:1] = True
+        for column in ordered:
+            change[1:] |= column[1:] != column[:-1]
     starts = np.flatnonzero(change)
     counts = np.diff(np.append(starts, n)).astype(float)
     unique = [column[starts] for column in ordered]
@@ -29,6 +39,28 @@ def grouped(*columns: np.ndarray, inverse: bool = False):
     positions = np.empty(n, dtype=np.int64)
     positions[order] = np.cumsum(change) - 1
     return unique, counts, positions
+
+
+def _packed_key(columns: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """One int64 per row that sorts like the rows: each column as its whole-number value or, when it has
+    fractions or negatives, as its rank among its distinct values, in a bit field of its own."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    used = 0
+    for column in columns:
+        if column.size == 0:
+            return key
+        low, high = column.min(), column.max()
+        if low >= 0 and high < 2**40 and np.array_equal(column, np.floor(column)):
+            codes = column.astype(np.int64)
+        else:
+            distinct, codes = np.unique(column, return_inverse=True)
+            high = len(distinct) - 1
+        bits = max(int(high).bit_length(), 1)
+        used += bits
+        if used > 63:
+            return None
+        key = (key << bits) | codes.reshape(-1)
+    return key
 
 
 def weighted_sum(weight: np.ndarray, values: np.ndarray) -> float:

@@ -69,8 +69,8 @@ def discounted_value(params: bgnbd.BgNbdParams, spend, x, t_x, T, *, month: floa
                      monthly_rate: float = 0.01) -> np.ndarray:
     total = np.zeros(len(x))
     before = np.zeros(len(x))
-    for m in range(1, months + 1):
-        upto = bgnbd.expected_purchases(params, m * month, x, t_x, T)
+    curves = bgnbd.expected_purchases_over(params, [m * month for m in range(1, months + 1)], x, t_x, T)
+    for m, upto in enumerate(curves, start=1):
         total += (upto - before) * spend / (1 + monthly_rate) ** m
         before = upto
     return total

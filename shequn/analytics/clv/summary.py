@@ -152,6 +152,23 @@ def _local_days(backend: Any, tables: Any, tx: Any) -> tuple[Any, Any]:
     return tx.mutate(day=day_number(tx.occurred_at, shift)), int
 
 
+def _refund_moves(tx: Any):
+    """Refunds that name an order of the same member bought on another day move from their own day to the
+    order's: per (member, day), the change of net amount and of refund count (few rows, joined to the days)."""
+    order_no = tx.order_no.nullif("")
+    refunds = tx.filter((tx.amount_fen < 0) & order_no.notnull()).select(
+        "member_id", "day", "amount_fen", order_no=order_no)
+    orders = tx.filter((tx.amount_fen > 0) & order_no.notnull()).select("member_id", "day", order_no=order_no)
+    orders = orders.semi_join(refunds, ["member_id", "order_no"])
+    orders = orders.group_by(["member_id", "order_no"]).aggregate(order_day=orders.day.min())
+    moved = refunds.join(orders, ["member_id", "order_no"])
+    moved = moved.filter(moved.order_day != moved.day)
+    away = moved.select("member_id", "day", net=-moved.amount_fen, refunds=ibis.literal(-1))
+    to = moved.select("member_id", day=moved.order_day, net=moved.amount_fen, refunds=ibis.literal(1))
+    both = away.union(to)
+    return both.group_by(["member_id", "day"]).aggregate(net=both.net.sum(), refunds=both.refunds.sum())
+
+
 def _summary_expr(backend: Any, tables: Any, calibration_end: date, store_id: int | None):
     """The rules of the module docstring in Ibis: local days, refunds moved to their order's day, member-days,
     purchase days, then one row per member (days, first/last day, total net, net of the first day)."""
@@ -160,17 +177,13 @@ def _summary_expr(backend: Any, tables: Any, calibration_end: date, store_id: in
     if store_id is not None:
         tx = tx.filter(tx.store_id == store_id)
     tx, day_type = _local_days(backend, tables, tx)
-    tx = tx.select("member_id", "amount_fen", order_no=tx.order_no.nullif(""), day=tx.day)
     tx = tx.filter(tx.day <= (calibration_end if day_type is date else calibration_end.toordinal()))
-    named_refund = (tx.amount_fen < 0) & tx.order_no.notnull()
-    refunds = tx.filter(named_refund)
-    orders = tx.filter((tx.amount_fen > 0) & tx.order_no.notnull()).semi_join(refunds, ["member_id", "order_no"])
-    orders = orders.group_by(["member_id", "order_no"]).aggregate(order_day=orders.day.min())
-    refunds = refunds.left_join(orders, ["member_id", "order_no"]).select(
-        "member_id", "amount_fen", "order_no", day=lambda r: ibis.coalesce(r.order_day, r.day))
-    tx = tx.filter(~named_refund).union(refunds)
     days = tx.group_by(["member_id", "day"]).aggregate(
         net=tx.amount_fen.sum(), purchases=(tx.amount_fen >= 0).sum(), refunds=(tx.amount_fen < 0).sum())
+    moves = _refund_moves(tx)
+    days = days.left_join(moves, ["member_id", "day"]).select(
+        "member_id", "day", "purchases", net=days.net + moves.net.fill_null(0),
+        refunds=days.refunds + moves.refunds.fill_null(0))
     days = days.filter((days.purchases > 0) & ((days.net > 0) | ((days.net == 0) & (days.refunds == 0))))
     per_member = days.group_by("member_id").aggregate(
         days=days.day.count(), first_day=days.day.min(), last_day=days.day.max(), total=days.net.sum(),
