@@ -1,11 +1,12 @@
 """Member H5: the message centre (站内信) and notification preferences (通知设置)."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shequn.core.errors import Problem
+from shequn.core.errors import NotFound, Problem
 from shequn.core.pagination import paginate
 from shequn.members.services import current_consents
 from shequn.messaging import consent, inbox, selectors
@@ -27,7 +28,10 @@ def inbox_list(request):
 
 @member_required
 def inbox_detail(request, message_id: int):
-    message = inbox.open_message(request.member.pk, message_id)
+    try:
+        message = inbox.open_message(request.member.pk, message_id)
+    except NotFound as exc:
+        raise Http404("No such message.") from exc
     return render(request, "h5/inbox/detail.html", {"message": message})
 
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shequn.core import audit, outbox
+from shequn.core import audit, outbox, pii
 from shequn.core.actor import Actor
 from shequn.core.errors import NotFound, PermissionDenied, Problem, ValidationProblem
 from shequn.members.models import Member
@@ -195,7 +195,9 @@ def _outgoing(message: Message) -> Outgoing:
     if message.channel.kind == Channel.Kind.EMAIL and message.purpose == Purpose.MARKETING:
         url = unsubscribe_url(message.member_id, message.pk)
         headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return Outgoing(message_id=message.pk, address=_address(message.channel, message.member),
+    sealed = message.provider_params.get("to") if message.member_id is None else None
+    address = pii.decrypt(sealed) if sealed else _address(message.channel, message.member)
+    return Outgoing(message_id=message.pk, address=address,
                     subject=message.subject, body=message.body, provider_params=message.provider_params,
                     provider_template_code=message.template.provider_template_code if message.template else "",
                     headers=headers)
