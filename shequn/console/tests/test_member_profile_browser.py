@@ -44,4 +44,8 @@ def test_store_manager_opens_the_360_profile(live_server, desk_page, staff_user,
     page.screenshot(path=str(tmp_path / "member-360.png"), full_page=True)
     page.get_by_role("link", name=history.first.order_no).click()
     page.wait_for_url(f"{url}/console/commerce/orders/{history.first.pk}/")
+    # When the recommendations cannot load, the panel says so instead of waiting forever.
+    page.route("**/profile/recommendations/", lambda route: route.fulfill(status=500, body="boom"))
+    page.goto(f"{url}/console/members/{history.member.pk}/profile/")
+    page.get_by_text("推荐暂时无法加载，请稍后刷新页面。").wait_for()
     profile_recs.forget()
