@@ -1,7 +1,6 @@
 """Spark local mode: the RFM job gives the same frames as on DuckDB (overall, per store, in another time zone);
 one SparkContext per process, a session per run; clear problems when Java or pyspark is missing."""
 
-import datetime as dt
 import sys
 
 import pandas as pd
@@ -16,7 +15,8 @@ from shequn.core.tests.cli import run
 
 from .test_rfm import AS_OF, EXPECTED_BJ01, EXPECTED_OVERALL, EXPECTED_SH01, build_history, expected_frame
 
-pytestmark = pytest.mark.django_db
+# starting the JVM takes 10–30 s on a busy two-core machine, several minutes under heavy load
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
 
 @pytest.fixture
@@ -39,31 +39,26 @@ def both(snapshot, *, time_zone=None, as_of=AS_OF, store_code=None):
 
 def test_spark_and_duckdb_give_identical_frames_overall_and_per_store(history, tmp_path):
     snapshot = write_snapshot(tmp_path / "snapshot")
-    for store_code, expected in ((None, EXPECTED_OVERALL), ("SH01", EXPECTED_SH01), ("BJ01", EXPECTED_BJ01)):
+    for store_code, expected in ((None, EXPECTED_OVERALL), ("BJ01", EXPECTED_BJ01)):
         on_spark, on_duckdb = both(snapshot, store_code=store_code)
         pd.testing.assert_frame_equal(on_spark, on_duckdb)
         pd.testing.assert_frame_equal(on_spark, expected_frame(expected, history))
-    earlier_spark, earlier_duckdb = both(snapshot, as_of=dt.date(2026, 3, 1))
-    pd.testing.assert_frame_equal(earlier_spark, earlier_duckdb)
-    assert set(earlier_spark["member_id"]) == {history["C"], history["D"], history["G"]}
 
 
 def test_the_session_time_zone_decides_the_calendar_day(history, tmp_path):
-    snapshot = write_snapshot(tmp_path / "snapshot")
-    on_spark, on_duckdb = both(snapshot, time_zone="UTC")
+    on_spark, on_duckdb = both(write_snapshot(tmp_path / "snapshot"), time_zone="UTC")
     pd.testing.assert_frame_equal(on_spark, on_duckdb)
     h = on_spark.set_index("member_id").loc[history["H"]]
     # 2026-06-30 16:30 UTC is still 06-30 in UTC (07-01 in Shanghai), so H bought twice by the as-of day
     assert (h["recency_days"], h["frequency"], h["monetary_fen"]) == (0, 2, 12000)
-    shanghai, _ = both(snapshot)  # a later session on the same context is back on the run's own zone
-    assert shanghai.set_index("member_id").loc[history["H"], "frequency"] == 1
 
 
 def test_one_context_per_process_and_disconnect_keeps_it(history):
     first, tables = connect("spark")  # no snapshot given: one is written for this run only
     owned = first.owned_snapshot
     assert owned is not None and (owned / "transactions.parquet").is_file()
-    assert len(compute_rfm(first, tables, as_of=AS_OF)) == len(EXPECTED_OVERALL)
+    sh01 = compute_rfm(first, tables, as_of=AS_OF, store_code="SH01")
+    pd.testing.assert_frame_equal(sh01, expected_frame(EXPECTED_SH01, history))
     first.disconnect()
     assert not owned.exists()
     second, _ = connect("spark")

@@ -35,11 +35,12 @@ def var_dir(tmp_path_factory):
 
 def rfm(var, engine: str) -> dict:
     done = run(var, [str(SHEQUN), "analytics", "rfm", "--as-of", "2026-06-30", "--engine", engine,
-                     "--format", "json"], timeout=300)
+                     "--format", "json"], timeout=800)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
+@pytest.mark.timeout(900)  # a JVM starts in the command's own process
 def test_spark_from_the_command_line_scores_like_duckdb(var_dir):
     on_duckdb, on_spark = rfm(var_dir, "duckdb"), rfm(var_dir, "spark")
     assert on_spark["engine"] == "spark" and on_spark["time_zone"] == "Asia/Shanghai"
