@@ -17,7 +17,7 @@ def _chart(profile) -> dict:
     return {"months": [m["month"] for m in profile.months],
             "spend": [round(m["spend_fen"] / 100, 2) for m in profile.months],
             "orders": [m["orders"] for m in profile.months],
-            "text": {"spend": _("净消费（元）"), "orders": _("订单数")}}
+            "text": {"spend": _("净消费（元）"), "orders": _("订单数"), "unit": _("单")}}
 
 
 @console_view("analytics.view")
