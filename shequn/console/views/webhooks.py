@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shequn.core import pii
 from shequn.core.errors import Problem
 from shequn.core.pagination import paginate
 from shequn.messaging.webhooks import selectors, services
@@ -19,9 +20,21 @@ MANAGE = "integrations.manage"
 PAGE_SIZE = 30
 
 
-def _no_store(response):
-    response["Cache-Control"] = "no-store"  # a page with a secret is never kept by the browser
-    return response
+SECRET_KEY = "webhook_new_secret"
+
+
+def _hand_over_secret(request, sub_id: int, secret: str, created: bool):
+    """Redirect to the subscription page, which shows the secret once (kept encrypted in the session)."""
+    request.session[SECRET_KEY] = {"sub": sub_id, "secret": pii.encrypt(secret), "created": created}
+    return redirect("console:webhook_detail", sub_id=sub_id)
+
+
+def _take_secret(request, sub_id: int) -> tuple[str | None, bool]:
+    handed = request.session.get(SECRET_KEY)
+    if not handed or handed.get("sub") != sub_id:
+        return None, False
+    del request.session[SECRET_KEY]
+    return pii.decrypt(handed["secret"]), bool(handed.get("created"))
 
 
 def _event_groups() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -43,7 +56,7 @@ def webhook_list(request):
         except Problem as problem:
             form.add_error(None, problem_text(problem))
         else:
-            return _no_store(_detail(request, sub.pk, new_secret=secret, created=True))
+            return _hand_over_secret(request, sub.pk, secret, created=True)
     subs = list(selectors.subscriptions())
     counts = selectors.status_counts([s.pk for s in subs])
     rows = [{"sub": s, "events": _event_names(s.events), "counts": counts[s.pk]} for s in subs]
@@ -52,8 +65,9 @@ def webhook_list(request):
                   status=400 if form.errors else 200)
 
 
-def _detail(request, sub_id: int, *, form=None, new_secret=None, created=False, status=200):
+def _detail(request, sub_id: int, *, form=None, status=200):
     sub = selectors.get_subscription(sub_id)
+    new_secret, created = _take_secret(request, sub.pk)
     state = request.GET.get("status") or ""
     if state not in Delivery.Status.values:
         state = ""
@@ -65,12 +79,15 @@ def _detail(request, sub_id: int, *, form=None, new_secret=None, created=False, 
         messages.error(request, problem_text(problem))
     for d in deliveries:
         d.event_label = LABELS.get(d.event_type, d.event_type)
-    return render(request, "console/webhooks/detail.html", {
+    response = render(request, "console/webhooks/detail.html", {
         "sub": sub, "events": _event_names(sub.events), "counts": selectors.status_counts([sub.pk])[sub.pk],
         "form": form or SubscriptionForm(subscription=sub), "new_secret": new_secret, "created": created,
         "deliveries": deliveries, "next_cursor": next_cursor, "state": state,
         "states": Delivery.Status.choices, "event_groups": _event_groups(), "nav": "webhooks",
     }, status=status)
+    if new_secret:
+        response["Cache-Control"] = "no-store"  # a page with a secret is never kept by the browser
+    return response
 
 
 @console_view(MANAGE)
@@ -102,7 +119,7 @@ def webhook_active(request, sub_id: int):
 @console_view(MANAGE)
 def webhook_rotate(request, sub_id: int):
     sub, secret = services.rotate_secret(request.actor, selectors.get_subscription(sub_id))
-    return _no_store(_detail(request, sub.pk, new_secret=secret))
+    return _hand_over_secret(request, sub.pk, secret, created=False)
 
 
 @require_POST

@@ -89,7 +89,7 @@ def record(delivery: Delivery, token: str, result: transport.Result, started_at:
             status=status, next_attempt_at=next_at, claimed_until=None, manual=False,
             last_status_code=result.status_code, last_error=result.error, response_excerpt=result.excerpt,
             duration_ms=result.duration_ms, delivered_at=now if result.ok else None)
-    return status
+    return status.value
 
 
 def send_batch(batch_size: int = 32, now: dt.datetime | None = None) -> dict[str, int]:

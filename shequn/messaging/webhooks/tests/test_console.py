@@ -16,21 +16,24 @@ SECRET = re.compile(r"whsec_[A-Za-z0-9_-]{43}")
 
 def test_create_shows_the_secret_once(console_as):
     owner = console_as("owner")
-    response = owner.post(reverse("console:webhooks"), {"url": "https://pos.example.com/hooks",
-                                                         "description": "收银系统", "events": ["order.paid",
-                                                                                         "order.refunded"],
-                                                         "active": "on"})
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    html = response.content.decode()
-    [secret] = set(SECRET.findall(html))
-    assert "订阅已创建" in html and "复制" in html
+    response = owner.post(reverse("console:webhooks"), {
+        "url": "https://pos.example.com/hooks", "description": "收银系统",
+        "events": ["order.paid", "order.refunded"], "active": "on"})
     sub = Subscription.objects.get()
+    page = reverse("console:webhook_detail", args=[sub.pk])
+    assert response.status_code == 302 and response["Location"] == page  # a reload never creates it twice
     assert (sub.url, sub.events, sub.description, sub.active) == (
         "https://pos.example.com/hooks", ["order.paid", "order.refunded"], "收银系统", True)
-    for page in (reverse("console:webhooks"), reverse("console:webhook_detail", args=[sub.pk])):
-        again = owner.get(page).content.decode()
-        assert secret not in again and not SECRET.search(again)
-        assert "pos.example.com" in again
+    handed = dict(owner.session)["webhook_new_secret"]
+    assert handed["sub"] == sub.pk and not SECRET.search(str(handed))  # kept encrypted until shown
+    shown = owner.get(page)
+    assert shown["Cache-Control"] == "no-store"
+    html = shown.content.decode()
+    [secret] = set(SECRET.findall(html))
+    assert "订阅已创建" in html and "复制" in html
+    assert secret not in str(dict(owner.session))
+    for again in (owner.get(page), owner.get(reverse("console:webhooks"))):
+        assert not SECRET.search(again.content.decode()) and "pos.example.com" in again.content.decode()
 
 
 @pytest.mark.parametrize("url, message", [
@@ -65,7 +68,7 @@ def test_edit_pause_rotate_and_delete(console_as, subscribe):
     assert sub.active is False
     assert "已暂停" in owner.get(page).content.decode()
 
-    rotated = owner.post(reverse("console:webhook_rotate", args=[sub.pk]))
+    rotated = owner.post(reverse("console:webhook_rotate", args=[sub.pk]), follow=True)
     [new_secret] = set(SECRET.findall(rotated.content.decode()))
     assert new_secret != old_secret and rotated["Cache-Control"] == "no-store"
     assert "24 小时" in rotated.content.decode()
