@@ -125,7 +125,9 @@ class RfmScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "member"], name="uniq_rfm_score_run_member")]
-        indexes = [models.Index(fields=["run", "cell"]), models.Index(fields=["member", "run"])]
+        # (run, cell, spend): cell counts and sums from the index alone, a cell's members page by page in order
+        indexes = [models.Index(fields=["run", "cell", "-monetary_fen", "member"], name="rfm_score_run_cell_spend"),
+                   models.Index(fields=["member", "run"])]
 
 
 from .segments.models import Segment, SegmentMember, TagRule  # noqa: E402,F401  (客群 and rule tags)
