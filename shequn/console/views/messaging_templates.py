@@ -62,7 +62,8 @@ def _save(request, form: TemplateForm, template: MessageTemplate | None):
 def template_list(request):
     channel_id = request.GET.get("channel")
     channel_id = int(channel_id) if channel_id and channel_id.isdigit() else None
-    form = TemplateForm(request.POST or None, initial={"channel": channel_id})
+    default_channel = channel_id or Channel.objects.order_by("id").values_list("pk", flat=True).first()
+    form = TemplateForm(request.POST or None, initial={"channel": default_channel})
     if request.method == "POST" and form.is_valid():
         template = _save(request, form, None)
         if template is not None:
