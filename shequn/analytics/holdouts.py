@@ -7,7 +7,7 @@ list always splits the same way; a retried batch keeps every member's earlier ar
 import datetime as dt
 import hashlib
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from shequn.core import audit, outbox
 from shequn.core.actor import Actor
@@ -61,8 +61,10 @@ def assign(actor: Actor, *, kind: str, campaign_id: int, ref: str, members: list
                 field="holdout_percent", percent=holdout.percent)
         created = holdout is None
         if created:
-            holdout = Holdout.objects.create(campaign_kind=kind, campaign_id=campaign_id, ref=ref, percent=percent,
-                                             started_at=at, created_by=actor.label[:150])
+            holdout, created = _create(actor, kind, campaign_id, ref, percent, at)
+            if holdout.percent != percent:  # the same batch started elsewhere a moment ago, with another share
+                raise ValidationProblem(f"Batch {ref!r} already holds out {holdout.percent}% of its members.",
+                                        type="holdout-mismatch", field="holdout_percent", percent=holdout.percent)
         by_id = {m.pk: m for m in members}
         earlier = dict(HoldoutAssignment.objects.filter(holdout=holdout, member_id__in=list(by_id))
                        .values_list("member_id", "held_out"))
@@ -79,6 +81,18 @@ def assign(actor: Actor, *, kind: str, campaign_id: int, ref: str, members: list
                 outbox.emit("holdout.created", "holdout", holdout.pk, campaign_kind=kind, campaign_id=campaign_id,
                             ref=ref, percent=percent)
     return [m for i, m in sorted(by_id.items()) if i not in held], len(held)
+
+
+def _create(actor: Actor, kind: str, campaign_id: int, ref: str, percent: int, at: dt.datetime
+            ) -> tuple[Holdout, bool]:
+    """The batch's Holdout row, locked: created here, or — when the same batch is granted at the same moment
+    elsewhere — theirs, once their transaction commits (the unique key makes this insert wait for it)."""
+    try:
+        with transaction.atomic():
+            return Holdout.objects.create(campaign_kind=kind, campaign_id=campaign_id, ref=ref, percent=percent,
+                                          started_at=at, created_by=actor.label[:150]), True
+    except IntegrityError:
+        return Holdout.objects.select_for_update().get(campaign_kind=kind, campaign_id=campaign_id, ref=ref), False
 
 
 def arms(kind: str, campaign_id: int) -> list[tuple[Holdout, list[int], list[int]]]:

@@ -43,6 +43,25 @@ def campaign_history(system_actor, stores):
     return template, result
 
 
+def year_of_activity():
+    """Purchases and check-ins spread over the last eleven months, so every month of the trend has a value."""
+    from shequn.analytics.models import Transaction
+    from shequn.loyalty.models import CheckIn
+    from shequn.members.models import Member
+
+    rng = random.Random(11)
+    now = timezone.now()
+    txs, checkins = [], set()
+    for m in Member.objects.order_by("pk"):
+        for n in range(rng.randrange(2, 12)):
+            at = now - dt.timedelta(days=rng.uniform(1, 330))
+            txs.append(Transaction(member=m, occurred_at=at, amount_fen=rng.randrange(30, 250) * 100,
+                                   store=m.home_store, source="import", source_ref=f"Y{m.pk}-{n}"))
+        checkins |= {(m.pk, (now - dt.timedelta(days=rng.randrange(1, 330))).date()) for _ in range(rng.randrange(8))}
+    Transaction.objects.bulk_create(txs)
+    CheckIn.objects.bulk_create(CheckIn(member_id=m, local_date=d, streak=1, points=5) for m, d in checkins)
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_traffic_and_campaigns_render_with_data(live_server, desk_page, staff_user, store, other_store,
@@ -53,6 +72,7 @@ def test_traffic_and_campaigns_render_with_data(live_server, desk_page, staff_us
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     build_history(system_actor, [store, other_store])
+    year_of_activity()
     template, granted = campaign_history(system_actor, [store, other_store])
     assert granted["held_out"] == 12
     tv = traffic.traffic_value(SYSTEM)
