@@ -25,6 +25,7 @@ LOCAL_MASTER = "local[2]"
 LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 MIN_JAVA = 17
 TABLE_NAMES = ("transactions", "members", "stores")
+_USER_LOCAL_DIRS = os.environ.get("SPARK_LOCAL_DIRS")
 
 _lock = threading.Lock()
 _session: Any = None
@@ -90,12 +91,13 @@ def _start() -> Any:
     global _scratch
     os.environ.setdefault("JAVA_HOME", str(find_java()))
     url = master()
+    if _scratch is not None:  # left by a context that was stopped from outside
+        shutil.rmtree(_scratch, ignore_errors=True)
     _scratch = Path(tempfile.mkdtemp(prefix="shequn-spark-"))
     conf = {
         "spark.app.name": "shequn-analytics",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.local.dir": str(_scratch / "local"),
         "spark.sql.warehouse.dir": str(_scratch / "warehouse"),
         "spark.sql.catalogImplementation": "in-memory",
         "spark.driver.extraJavaOptions": f"-Djava.io.tmpdir={_scratch} -Dlog4j2.configurationFile={LOG_CONFIG}",
@@ -105,15 +107,18 @@ def _start() -> Any:
         "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
         "spark.sql.session.timeZone": "UTC",
     }
-    if url.startswith("local"):
+    if url.startswith("local"):  # read by the JVM launched below; a cluster manager sets its own
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers of the same interpreter
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if not _USER_LOCAL_DIRS:  # shuffle spill in the scratch directory unless the operator chose a disk
+            os.environ["SPARK_LOCAL_DIRS"] = str(_scratch / "local")
         conf.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
                      "spark.sql.shuffle.partitions": "4"})
     builder = SparkSession.builder.master(url)
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setLogLevel("ERROR")  # warnings while starting, then errors only (no per-query chatter)
     return session
 
 
