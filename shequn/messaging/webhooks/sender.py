@@ -67,49 +67,56 @@ def _request(delivery: Delivery, url: str, keys: list[str]) -> tuple[str, bytes,
     }
 
 
-def _post(args) -> transport.Result:
+def _post(args) -> tuple[dt.datetime, transport.Result]:
     url, body, headers = args
-    return transport.post(url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    started_at = timezone.now()
+    return started_at, transport.post(url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
 
 
-def record(delivery: Delivery, token: str, result: transport.Result, started_at: dt.datetime,
-           now: dt.datetime) -> str:
-    """Store the attempt and move the delivery on: succeeded, failed (retry later) or dead."""
+def _outcome(delivery: Delivery, result: transport.Result, now: dt.datetime) -> tuple[str, dt.datetime | None]:
     if result.ok:
-        status, next_at = Delivery.Status.SUCCEEDED, None
-    elif delivery.attempts >= delivery.max_attempts:
-        status, next_at = Delivery.Status.DEAD, None
-    else:
-        status, next_at = Delivery.Status.FAILED, now + retry_delay(delivery.attempts)
+        return Delivery.Status.SUCCEEDED.value, None
+    if delivery.attempts >= delivery.max_attempts:
+        return Delivery.Status.DEAD.value, None
+    return Delivery.Status.FAILED.value, now + retry_delay(delivery.attempts)
+
+
+def record(batch: list[Delivery], token: str, outcomes: list[tuple[dt.datetime, transport.Result]],
+           now: dt.datetime) -> dict[str, int]:
+    """Store the attempts and move each delivery on: succeeded, failed (retry later) or dead.
+
+    One transaction for the batch; a delivery whose claim was taken over (its lease ran out) keeps its
+    attempt in the log but is left to the sender that holds it now."""
+    counts: dict[str, int] = {}
     with transaction.atomic():
-        DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, manual=delivery.manual,
-                                       started_at=started_at, status_code=result.status_code, error=result.error,
-                                       response_excerpt=result.excerpt, duration_ms=result.duration_ms)
-        Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(
-            status=status, next_attempt_at=next_at, claimed_until=None, manual=False,
-            last_status_code=result.status_code, last_error=result.error, response_excerpt=result.excerpt,
-            duration_ms=result.duration_ms, delivered_at=now if result.ok else None)
-    return status.value
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(delivery=d, number=d.attempts, manual=d.manual, started_at=started_at,
+                            status_code=r.status_code, error=r.error, response_excerpt=r.excerpt,
+                            duration_ms=r.duration_ms)
+            for d, (started_at, r) in zip(batch, outcomes, strict=True))
+        for delivery, (_, result) in zip(batch, outcomes, strict=True):
+            status, next_at = _outcome(delivery, result, now)
+            Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(
+                status=status, next_attempt_at=next_at, claimed_until=None, manual=False,
+                last_status_code=result.status_code, last_error=result.error, response_excerpt=result.excerpt,
+                duration_ms=result.duration_ms, delivered_at=now if result.ok else None)
+            counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def send_batch(batch_size: int = 32, now: dt.datetime | None = None) -> dict[str, int]:
     """Claim one batch, POST it in parallel, record every outcome. Returns counts per new status."""
     now = now or timezone.now()
     token, batch = claim(batch_size, now)
-    counts: dict[str, int] = {}
     if not batch:
-        return counts
+        return {}
     subs = Subscription.objects.in_bulk({d.subscription_id for d in batch})
     batch = [d for d in batch if d.subscription_id in subs]  # a subscription deleted meanwhile
     keys = {pk: signing_secrets(sub, now) for pk, sub in subs.items()}
     requests = [_request(d, subs[d.subscription_id].url, keys[d.subscription_id]) for d in batch]
-    started_at = timezone.now()
-    with ThreadPoolExecutor(max_workers=min(settings.WEBHOOK_CONCURRENCY, len(batch))) as pool:
-        results = list(pool.map(_post, requests))
-    for delivery, result in zip(batch, results, strict=True):
-        status = record(delivery, token, result, started_at, now)
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.WEBHOOK_CONCURRENCY, len(batch)))) as pool:
+        outcomes = list(pool.map(_post, requests))
+    return record(batch, token, outcomes, now)
 
 
 def send_due(batch_size: int = 32, time_budget: float = 20.0, now: dt.datetime | None = None) -> dict[str, int]:
