@@ -8,7 +8,7 @@ from shequn.analytics.profile import member_profile
 from shequn.analytics.profile_recs import recommended_products
 from shequn.members.selectors import get_member
 
-from ..access import console_view
+from ..access import console_view, forbidden
 
 RECOMMENDATIONS = 6
 
@@ -20,20 +20,22 @@ def _chart(profile) -> dict:
             "text": {"spend": _("净消费（元）"), "orders": _("订单数"), "unit": _("单")}}
 
 
-@console_view("analytics.view")
+@console_view("members.view")
 def member_profile_page(request, member_id: int):
+    if not request.actor.can("analytics.view"):
+        return forbidden(request)
     profile = member_profile(request.actor, member_id)
-    scores = {row["scope"]: row for row in profile.rfm}
     return render(request, "console/member_profile.html", {
         "member": profile.member, "p": profile, "chart": _chart(profile),
-        "rfm_overall": scores.get("overall"), "rfm_home": scores.get("home_store"),
         "headline_rfm": next((row["score"] for row in profile.rfm if row["score"]), None), "nav": "members"})
 
 
-@console_view("analytics.view")
+@console_view("members.view")
 def member_profile_recommendations(request, member_id: int):
     from shequn.loyalty.models import LoyaltyAccount
 
+    if not request.actor.can("analytics.view"):
+        return forbidden(request)
     member = get_member(request.actor, member_id)
     tier = LoyaltyAccount.objects.filter(pk=member.pk).values_list("tier__code", flat=True).first() or ""
     return render(request, "console/partials/member_profile_recs.html",
