@@ -37,7 +37,8 @@ PAGE_SIZE = 50
 
 
 class RunForm(forms.Form):
-    as_of = forms.DateField(label=gettext_lazy("统计日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=gettext_lazy("统计日期"),
+                            widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     store = forms.ChoiceField(label=gettext_lazy("门店"), required=False)
 
     def __init__(self, *args, stores, scoped, **kwargs):
