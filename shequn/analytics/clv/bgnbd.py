@@ -29,15 +29,30 @@ class _Counts:
         self.no_repeat = np.where(self.repeat, 0.0, -np.inf)  # added to the second term: log 0 without repeats
 
 
-def _terms(params, counts: _Counts, t_x, T):
+class _Times:
+    """A time column (t_x or T) with few distinct values (whole days or weeks): log(α + t) and 1/(α + t) are
+    evaluated once per distinct value in each likelihood evaluation, then spread out."""
+
+    def __init__(self, t: np.ndarray) -> None:
+        self.unique, self.index = np.unique(t, return_inverse=True)
+
+    def log(self, alpha: float) -> np.ndarray:
+        return np.log(alpha + self.unique)[self.index]
+
+    def inverse(self, alpha: float) -> np.ndarray:
+        return (1.0 / (alpha + self.unique))[self.index]
+
+
+def _terms(params, counts: _Counts, log_alpha_tx, log_alpha_T):
+    """The two log terms of the likelihood given log(α + t_x) and log(α + T)."""
     r, alpha, a, b = params
     ux, x = counts.unique, counts.x
     by_x = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             + special.betaln(a, b + ux) - special.betaln(a, b))
-    a3 = -(r + x) * np.log(alpha + T)
+    a3 = -(r + x) * log_alpha_T
     # log(a / (b + x - 1)) - (r + x) log(alpha + t_x), only for customers with repeat purchases
     log_share = (np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0)))[counts.index]
-    a4 = log_share - (r + x) * np.log(alpha + t_x) + counts.no_repeat
+    a4 = log_share - (r + x) * log_alpha_tx + counts.no_repeat
     return by_x[counts.index], a3, a4
 
 
@@ -51,20 +66,23 @@ def _log_sum(a3, a4):
 
 def log_likelihood(params, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood L(r, α, a, b | x, t_x, T) of the paper, in log space."""
-    a12, a3, a4 = _terms(params, _Counts(np.asarray(x, dtype=float)), t_x, T)
+    alpha = params[1]
+    a12, a3, a4 = _terms(params, _Counts(np.asarray(x, dtype=float)), np.log(alpha + np.asarray(t_x)),
+                         np.log(alpha + np.asarray(T)))
     return a12 + _log_sum(a3, a4)[0]
 
 
-def _value_and_gradient(log_params, counts: _Counts, t_x, T, weight):
+def _value_and_gradient(log_params, counts: _Counts, t_x: _Times, T: _Times, weight):
     """Mean negative log-likelihood and its gradient with respect to the log-parameters."""
     params = np.exp(log_params)
     r, alpha, a, b = params
-    a12, a3, a4 = _terms(params, counts, t_x, T)
+    log_tx, log_T = t_x.log(alpha), T.log(alpha)
+    a12, a3, a4 = _terms(params, counts, log_tx, log_T)
     log_sum, w3, w4 = _log_sum(a3, a4)
     ll = a12 + log_sum
     psi, ux, index, x = special.digamma, counts.unique, counts.index, counts.x
-    d_r = (psi(r + ux) - psi(r))[index] + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_r = (psi(r + ux) - psi(r))[index] + np.log(alpha) - w3 * log_T - w4 * log_tx
+    d_alpha = r / alpha - (r + x) * (w3 * T.inverse(alpha) + w4 * t_x.inverse(alpha))
     d_a = (psi(a + b) - psi(a + b + ux))[index] + w4 / a
     d_b = ((psi(b + ux) - psi(a + b + ux) - psi(b) + psi(a + b))[index]
            - w4 / np.where(counts.repeat, b + x - 1, 1.0))
@@ -83,8 +101,8 @@ def fit(x, t_x, T) -> BgNbdParams:
     (gx, gt, gT), weight = grouped(x, t_x * scale, T * scale)
 
     starts = [np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.3, 1.0, 0.8, 2.5]), np.log([0.1, 0.1, 0.1, 0.1])]
-    counts = _Counts(gx)
-    best = minimise(lambda log_params: _value_and_gradient(log_params, counts, gt, gT, weight), starts)
+    counts, times_x, times_T = _Counts(gx), _Times(gt), _Times(gT)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, counts, times_x, times_T, weight), starts)
     r, alpha, a, b = np.exp(best.x)
     alpha /= scale
     ll = weighted_sum(weight, log_likelihood((r, alpha, a, b), gx, gt / scale, gT / scale))  # in the caller's unit

@@ -31,9 +31,10 @@ def log_likelihood(params, x, m) -> np.ndarray:
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
 
 
-def _value_and_gradient(log_params, x, m, weight, ux, index):
+def _value_and_gradient(log_params, x, m, weight, ux, index, log_m, log_xm):
     """Mean negative log-likelihood and its gradient with respect to the log-parameters; the special functions
-    of p·x are evaluated once per distinct x (`ux`, spread out by `index`)."""
+    of p·x are evaluated once per distinct x (`ux`, spread out by `index`); log m and log(x·m) do not depend on
+    the parameters and come precomputed."""
     params = np.exp(log_params)
     p, q, v = params
     psi, gammaln = special.digamma, special.gammaln
@@ -41,10 +42,10 @@ def _value_and_gradient(log_params, x, m, weight, ux, index):
     px = p * x
     xm_v = x * m + v
     log_xmv = np.log(xm_v)
-    ll = ((gammaln(pu + q) - gammaln(pu))[index] - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m)
-          + px * np.log(x) - (px + q) * log_xmv)
+    ll = ((gammaln(pu + q) - gammaln(pu))[index] - gammaln(q) + q * np.log(v) - log_m + px * log_xm
+          - (px + q) * log_xmv)
     psi_pq = psi(pu + q)[index]
-    d_p = x * (psi_pq - psi(pu)[index] + np.log(m) + np.log(x) - log_xmv)
+    d_p = x * (psi_pq - psi(pu)[index] + log_xm - log_xmv)
     d_q = psi_pq - psi(q) + np.log(v) - log_xmv
     d_v = q / v - (px + q) / xm_v
     total = weight.sum()
@@ -75,7 +76,9 @@ def fit(x, m) -> GammaGammaParams:
 
     starts = [np.log([1.0, 1.0, 1.0]), np.log([5.0, 4.0, 3.0]), np.log([0.5, 2.0, 0.5])]
     ux, index = np.unique(gx, return_inverse=True)
-    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight, ux, index), starts)
+    log_m, log_xm = np.log(gm), np.log(gx * gm)
+    best = minimise(lambda log_params: _value_and_gradient(log_params, gx, gm, weight, ux, index, log_m, log_xm),
+                    starts)
     p, q, v = np.exp(best.x)
     v *= scale
     ll = weighted_sum(weight, log_likelihood((p, q, v), gx, gm * scale))
