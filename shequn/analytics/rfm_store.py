@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
@@ -114,21 +115,36 @@ def cell_rows(run: RfmRun) -> list[dict[str, Any]]:
 
 def movement_rows(run: RfmRun, previous: RfmRun | None) -> list[dict[str, Any]]:
     """Members per (from_cell, to_cell) since `previous`; from_cell None: not scored then (new or back),
-    to_cell None: no longer scored. Largest flows first, like `rfm.movement` on the two frames."""
+    to_cell None: no longer scored. Largest flows first, like `rfm.movement` on the two frames.
+
+    One join of the two runs' scores; the members no longer scored are the previous run's cell counts minus
+    those found in the join. Cached under both runs' computation times, so re-running either day (which
+    renews its `created_at`) is never answered from the cache."""
     if previous is None:
         return []
+    key = f"rfm-movement:{run.pk}:{run.created_at.timestamp()}:{previous.pk}:{previous.created_at.timestamp()}"
+    flows = cache.get(key)
+    if flows is None:
+        flows = _flows(run, previous)
+        cache.set(key, flows, timeout=7 * 24 * 3600)
+    return [{"from_cell": a, "to_cell": b, "members": n, "direction": direction(a, b)} for a, b, n in flows]
+
+
+def _flows(run: RfmRun, previous: RfmRun) -> list[tuple[str | None, str | None, int]]:
     table = connection.ops.quote_name(RfmScore._meta.db_table)
     into = (f"SELECT p.cell, c.cell, COUNT(*) FROM {table} c LEFT JOIN {table} p "
-            f"ON p.member_id = c.member_id AND p.run_id = %s WHERE c.run_id = %s GROUP BY p.cell, c.cell")
-    gone = (f"SELECT p.cell, NULL, COUNT(*) FROM {table} p LEFT JOIN {table} c "
-            f"ON c.member_id = p.member_id AND c.run_id = %s WHERE p.run_id = %s AND c.id IS NULL GROUP BY p.cell")
+            f"ON p.run_id = %s AND p.member_id = c.member_id WHERE c.run_id = %s GROUP BY p.cell, c.cell")
     with connection.cursor() as cursor:
         cursor.execute(into, [previous.pk, run.pk])
-        flows = cursor.fetchall()
-        cursor.execute(gone, [run.pk, previous.pk])
-        flows += cursor.fetchall()
+        flows = [(a, b, int(n)) for a, b, n in cursor.fetchall()]
+    stayed: dict[str, int] = {}
+    for a, _, n in flows:
+        if a is not None:
+            stayed[a] = stayed.get(a, 0) + n
+    before = RfmScore.objects.filter(run=previous).order_by().values_list("cell").annotate(n=Count("id"))
+    flows += [(cell, None, n - stayed.get(cell, 0)) for cell, n in before if n > stayed.get(cell, 0)]
     flows.sort(key=lambda f: (-f[2], f[0] or "", f[1] or ""))
-    return [{"from_cell": a, "to_cell": b, "members": int(n), "direction": direction(a, b)} for a, b, n in flows]
+    return flows
 
 
 def direction(from_cell: str | None, to_cell: str | None) -> str:
