@@ -2,7 +2,8 @@
 RfmScore per member in one transaction, executemany in batches), re-running the same day (delete + insert),
 then what the console and API read: the cells, the movement between two runs, one page of a cell's members,
 one member's cells. The scores are a synthetic `compute_rfm` frame (random values, realistic cell shares): the
-scoring itself is measured in docs/analytics-rfm.md. Printed, not asserted.
+scoring itself is measured in docs/analytics-rfm.md. Reference: a raw `executemany` of the same rows into a
+bare table with the same unique key and indexes, in the same database. Printed, not asserted.
 
     .venv/bin/python bench/rfm_store.py [--members N] [--keep]
 
@@ -72,6 +73,24 @@ def insert_members(members: int, store_id: int) -> None:
                                      for i in range(start, min(start + 50_000, members + 1))])
 
 
+def raw_reference(frame) -> None:
+    """The floor: the same rows into a bare table with the score table's unique key and indexes."""
+    from django.db import connection, transaction
+
+    from shequn.analytics.rfm_store import SCORE_COLUMNS
+
+    columns = ", ".join(SCORE_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_rfm_raw (run_id integer, member_id integer, recency_days integer, "
+                       "frequency integer, monetary_fen integer, r_score integer, f_score integer, m_score integer, "
+                       "fm_score integer, cell varchar(20), UNIQUE (run_id, member_id))")
+        cursor.execute("CREATE INDEX bench_rfm_raw_cell ON bench_rfm_raw (run_id, cell, monetary_fen DESC, member_id)")
+        cursor.execute("CREATE INDEX bench_rfm_raw_member ON bench_rfm_raw (member_id, run_id)")
+        rows = list(zip(*[frame[c].tolist() for c in SCORE_COLUMNS], strict=True))
+        cursor.executemany(f"INSERT INTO bench_rfm_raw (run_id, {columns}) VALUES (1, {', '.join(['%s'] * 9)})",
+                           rows)
+
+
 def timed(label: str, fn):
     started = time.perf_counter()
     result = fn()
@@ -113,9 +132,11 @@ def main() -> None:
     timed("cell_rows (11 cells: members, share, average spend)", lambda: rfm_store.cell_rows(second))
     flows = timed("movement_rows (since 2026-05-31)", lambda: rfm_store.movement_rows(second, first))
     assert sum(f["members"] for f in flows) == n
+    timed("movement_rows again (cached)", lambda: rfm_store.movement_rows(second, first))
     timed("cell_members, page 1 of loyal (50 rows)", lambda: rfm_store.cell_members(second, "loyal"))
     timed("cell_members, page 100 of loyal", lambda: rfm_store.cell_members(second, "loyal", page=100))
     timed("member_cells (one member)", lambda: rfm_store.member_cells(SYSTEM, n // 2))
+    timed("reference: raw executemany of the same rows, bare table", lambda: raw_reference(june))
     if not args.keep:
         shutil.rmtree(TMP, ignore_errors=True)
     else:
