@@ -124,3 +124,16 @@ def test_summer_time_zone_takes_the_time_zone_database(make_member, store, duckd
     end = dt.date(2026, 6, 30)
     assert_same(member_summary(end), summary_from_engine(backend, tables, end))
     assert row(summary_from_engine(backend, tables, end), member) == (3, 93, 121, round(9000 / 3, 2))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the Ibis connection is a second connection: committed rows only
+def test_postgres_engine_summary_matches_python_summary(make_member, store):
+    people = build(make_member, store)
+    backend, tables = connect("postgres")
+    try:
+        for end in ENDS:
+            for store_id in (None, store.pk, people["urumqi"].pk):
+                assert_same(member_summary(end, store_id), summary_from_engine(backend, tables, end, store_id))
+    finally:
+        backend.disconnect()
