@@ -42,6 +42,7 @@ from .analytics import load_analytics
 from .commerce import Shop
 from .commerce_channels import attribute_referrals, load_channels
 from .communities import load_communities
+from .messaging import load_messaging
 from .people import Person, link_referrals, make_people
 from .plan import Event, Planner
 
@@ -94,9 +95,10 @@ def load_demo(members: int = 2000, *, seed: int = SEED, show_progress: bool = Tr
             [Member(pk=pk, last_active_at=runner.last_active.get(pk, person.joined_at))
              for person, pk in zip(people, ids, strict=True)], ["last_active_at"], batch_size=500)
     insight = load_analytics(staff["hq"])
+    inbox = load_messaging(staff["hq"], random.Random(seed + 11))
     console.print(f"演示数据已加载：{len(people)} 位会员，{products} 种商品，{shop.count} 笔订单，"
                   f"{len(events)} 条活动记录，{channels}，"
-                  f"{community['groups']} 个社群，{community['events']} 条社群互动，{insight}，"
+                  f"{community['groups']} 个社群，{community['events']} 条社群互动，{insight}，{inbox}，"
                   f"用时 {time.perf_counter() - started:.0f} 秒。")
     return True
 
