@@ -89,7 +89,7 @@ def _start() -> Any:
         raise EngineUnavailable("Spark 引擎需要安装 pyspark：uv sync --extra spark（或改用 duckdb / postgres）。",
                                 engine="spark") from exc
     global _scratch
-    os.environ.setdefault("JAVA_HOME", str(find_java()))
+    os.environ["JAVA_HOME"] = str(find_java())  # the JVM launcher reads it; a stale JAVA_HOME is replaced
     url = master()
     if _scratch is not None:  # left by a context that was stopped from outside
         shutil.rmtree(_scratch, ignore_errors=True)

@@ -85,10 +85,12 @@ def test_master_comes_from_the_environment(monkeypatch):
     assert spark_engine.master() == "spark://analytics-1:7077"
 
 
-def test_java_is_found_on_the_path_without_java_home(monkeypatch):
+def test_java_is_found_on_the_path_without_java_home(monkeypatch, tmp_path):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     home = spark_engine.find_java()
     assert (home / "bin" / "java").is_file()
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "removed-jdk"))  # a stale JAVA_HOME: the PATH's java wins
+    assert spark_engine.find_java() == home
 
 
 def test_missing_java_says_to_install_a_jre_17(monkeypatch, tmp_path):
