@@ -11,7 +11,7 @@ from shequn.core.actor import Actor
 from shequn.core.errors import Conflict, ValidationProblem
 
 from . import events as catalogue
-from .models import Delivery, Subscription
+from .models import Delivery, DeliveryAttempt, Subscription
 from .signing import new_secret
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -152,3 +152,16 @@ def redeliver(actor: Actor, delivery: Delivery) -> Delivery:
         audit.record(actor, "webhook.redelivery_requested", delivery, before=before,
                      after={"status": delivery.status, "event_id": delivery.event_ref})
     return delivery
+
+
+def prune_log(older_than_days: int = 30, chunk: int = 5000) -> int:
+    """Finished deliveries (delivered or given up) are kept a month for the log, then removed."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    finished = Delivery.objects.filter(status__in=[Delivery.Status.SUCCEEDED, Delivery.Status.DEAD],
+                                       created_at__lt=cutoff)
+    removed = 0
+    while ids := list(finished.values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()
+            removed += Delivery.objects.filter(pk__in=ids).delete()[1].get(Delivery._meta.label, 0)
+    return removed

@@ -7,7 +7,7 @@ from django.tasks import task
 from shequn.core import outbox
 from shequn.core.scheduler import every
 
-from . import fanout, sender
+from . import fanout, sender, services
 
 outbox.subscribe("*", fanout.on_event)
 
@@ -16,3 +16,9 @@ outbox.subscribe("*", fanout.on_event)
 @task()
 def send_webhooks() -> dict[str, int]:
     return sender.send_due()
+
+
+@every("webhooks.prune", dt.timedelta(days=1))
+@task()
+def prune_webhook_log() -> int:
+    return services.prune_log()

@@ -170,3 +170,27 @@ def test_a_delivery_being_sent_is_not_claimed_twice(subscribe):
     assert len(first) == 1 and second == []
     _, after_lease = sender.claim(10, now=later(minutes=6))  # the first sender died: its lease ran out
     assert [d.pk for d in after_lease] == [first[0].pk] and after_lease[0].attempts == 2
+
+
+def test_the_worker_runs_fanout_sending_and_pruning():
+    from shequn.core import scheduler
+    from shequn.messaging.webhooks import tasks
+
+    assert fanout.on_event in outbox._handlers["*"]
+    assert {"webhooks.send", "webhooks.prune"} <= set(scheduler._registry)
+    assert tasks.send_webhooks.call() == {}
+
+
+def test_finished_deliveries_are_pruned_after_a_month(receiver, subscribe):
+    from shequn.messaging.webhooks.services import prune_log
+
+    sub, _ = subscribe(receiver.url)
+    for n in range(3):
+        outbox.emit("order.completed", "order", n, order_no=f"SO{n}", member_id=1)
+    outbox.drain()
+    receiver.script = [200, 500]
+    assert sender.send_due() == {"succeeded": 2, "failed": 1}
+    Delivery.objects.update(created_at=later(days=-31))
+    assert prune_log() == 2  # delivered: removed; still retrying: kept
+    assert list(Delivery.objects.values_list("status", flat=True)) == ["failed"]
+    assert Delivery.objects.get().attempt_log.count() == 1
