@@ -6,9 +6,10 @@ Generates (default scale 1.0) 50,000 members over 10 stores joined through the y
 last 12 months, then times:
 1. traffic_value for all stores (12 months × overall, 10 stores, 500 groups), and for one store;
 2. uplift.measure for a grant to 20,000 members with a 20% control group over a 21-day window.
-Printed, not asserted. --scale 0.1 runs a tenth.
+Printed, not asserted. --scale 0.1 runs a tenth. Generating takes long on a busy machine: --keep leaves the
+database directory behind and --reuse DIR times an earlier one again.
 
-    .venv/bin/python bench/traffic_campaigns.py [--scale 1.0] [--repeat 3]
+    .venv/bin/python bench/traffic_campaigns.py [--scale 1.0] [--repeat 3] [--keep | --reuse DIR]
 """
 
 import argparse
@@ -88,6 +89,20 @@ def generate(scale: float, now: dt.datetime) -> dict:
             "member_ids": [m for m, _ in members]}
 
 
+def existing() -> dict:
+    from shequn.analytics.models import Transaction
+    from shequn.communities.models import Group, GroupEvent, Membership
+    from shequn.loyalty.models import CheckIn
+    from shequn.members.models import Member
+    from shequn.stores.models import Store
+
+    return {"members": Member.objects.count(), "groups": Group.objects.count(),
+            "memberships": Membership.objects.count(), "transactions": Transaction.objects.count(),
+            "checkins": CheckIn.objects.count(), "events": GroupEvent.objects.count(),
+            "store": Store.objects.order_by("code").first().code,
+            "member_ids": list(Member.objects.values_list("pk", flat=True))}
+
+
 def timed(fn, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -101,8 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the generated database directory")
+    parser.add_argument("--reuse", type=Path, help="a directory kept by --keep: skip generating")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="shequn-bench-traffic-"))
+    tmp = args.reuse or Path(tempfile.mkdtemp(prefix="shequn-bench-traffic-"))
     try:
         setup_django(tmp)
         from django.db import connection
@@ -113,12 +130,13 @@ def main() -> None:
 
         now = clock.now()
         started = time.perf_counter()
-        data = generate(args.scale, now)
+        data = existing() if args.reuse else generate(args.scale, now)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        print(f"generated in {time.perf_counter() - started:.0f} s: {data['members']:,} members, "
-              f"{data['groups']:,} groups ({data['memberships']:,} memberships), {data['transactions']:,} "
-              f"transactions, {data['checkins']:,} check-ins, {data['events']:,} group interactions")
+        print(f"{'reused' if args.reuse else 'generated'} in {time.perf_counter() - started:.0f} s: "
+              f"{data['members']:,} members, {data['groups']:,} groups ({data['memberships']:,} memberships), "
+              f"{data['transactions']:,} transactions, {data['checkins']:,} check-ins, {data['events']:,} group "
+              "interactions")
         print(f"traffic_value, all stores: {timed(lambda: traffic.traffic_value(SYSTEM), args.repeat):.2f} s")
         one = timed(lambda: traffic.traffic_value(SYSTEM, store=data["store"]), args.repeat)
         print(f"traffic_value, one store:  {one:.2f} s")
@@ -129,7 +147,10 @@ def main() -> None:
         print(f"uplift.measure, {len(target):,} members (20% held out), 21 days: "
               f"{timed(lambda: uplift.measure([batch], 1_000_000), args.repeat):.2f} s")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep or args.reuse:
+            print(f"database kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

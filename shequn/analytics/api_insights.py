@@ -9,6 +9,8 @@ from shequn.core.permissions import require
 from . import campaigns, traffic
 from .api import VIEW, router
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
 
 class CellOut(Schema):
     month: str
@@ -100,8 +102,8 @@ class CampaignsOut(Schema):
 
 class CampaignFilters(Schema):
     store: str = Field("", max_length=32)
-    date_from: dt.date | None = Field(None, alias="from")
-    date_to: dt.date | None = Field(None, alias="to")
+    date_from: dt.date | None = Field(None, alias="from", ge=EARLIEST, le=LATEST)
+    date_to: dt.date | None = Field(None, alias="to", ge=EARLIEST, le=LATEST)
     days: int = Field(90, ge=1, le=731)
     kind: str = Field("", pattern="^(coupon|flash|team|groupbuy)?$")
 

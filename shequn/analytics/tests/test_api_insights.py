@@ -52,4 +52,5 @@ def test_campaigns_list_and_detail(api, anon_api, make_member, store):
     bad = api.get("/analytics/campaigns?from=2026-03-01&to=2026-01-01")
     assert bad.status_code == 422 and bad.json()["type"] == "invalid-period"
     assert api.get("/analytics/campaigns?kind=lottery").status_code == 422
+    assert api.get("/analytics/campaigns?to=0001-01-02").status_code == 422
     assert anon_api.get("/analytics/campaigns").status_code == 401
