@@ -130,60 +130,75 @@ def _ordinals(days: pa.ChunkedArray) -> np.ndarray:
     return days.to_numpy().astype(np.int64)
 
 
-def _local_days(backend: Any, tables: Any, tx: Any) -> tuple[Any, Any]:
-    """`tx` with its local day (a date, or on DuckDB with fixed-offset zones a day ordinal), and the type of
-    day to compare with: the zone of the transaction's store, else of the member's home store, else the site's."""
-    t, members, stores = tables.transactions, tables.members, tables.stores
-    store_zones = backend.to_pyarrow(stores.select("timezone")).column(0).to_pylist()
-    zones = {zone for zone in store_zones if zone} | {settings.TIME_ZONE}
-    offsets = fixed_offsets(backend, t, "occurred_at", zones)
-    if len(zones) == 1:  # one zone for every row, whatever its store: no joins needed
-        zone = ibis.literal(zones.pop())
-    else:
-        by_store = stores.select(zone_store_id=stores.id, store_zone=stores.timezone.nullif(""))
-        homes = members.left_join(stores, members.home_store_id == stores.id).select(
-            home_member_id=members.id, home_zone=stores.timezone.nullif(""))
-        tx = tx.left_join(by_store, tx.store_id == by_store.zone_store_id).left_join(
-            homes, tx.member_id == homes.home_member_id)
-        zone = ibis.coalesce(tx.store_zone, tx.home_zone, ibis.literal(settings.TIME_ZONE))
-    if offsets is None:
-        return tx.mutate(day=local_time(zone, tx.occurred_at).date()), date
-    shift = zone.cases(*offsets.items()) if len(offsets) > 1 else ibis.literal(offsets.popitem()[1])
-    return tx.mutate(day=day_number(tx.occurred_at, shift)), int
+class _LocalDays:
+    """Puts the local day on transaction rows: the zone of the transaction's store, else of the member's home
+    store, else the site's. `key(day)` is what a day column compares with: a date, or on DuckDB with fixed-offset
+    zones a day ordinal (integers, several times cheaper than the time-zone database)."""
+
+    def __init__(self, backend: Any, tables: Any) -> None:
+        self.tables = tables
+        store_zones = backend.to_pyarrow(tables.stores.select("timezone")).column(0).to_pylist()
+        self.zones = {zone for zone in store_zones if zone} | {settings.TIME_ZONE}
+        self.offsets = fixed_offsets(backend, tables.transactions, "occurred_at", self.zones)
+
+    def key(self, day: date):
+        return day if self.offsets is None else day.toordinal()
+
+    def on(self, tx: Any) -> Any:
+        if len(self.zones) == 1:  # one zone for every row, whatever its store: no joins needed
+            zone = ibis.literal(next(iter(self.zones)))
+        else:
+            members, stores = self.tables.members, self.tables.stores
+            by_store = stores.select(zone_store_id=stores.id, store_zone=stores.timezone.nullif(""))
+            homes = members.left_join(stores, members.home_store_id == stores.id).select(
+                home_member_id=members.id, home_zone=stores.timezone.nullif(""))
+            tx = tx.left_join(by_store, tx.store_id == by_store.zone_store_id).left_join(
+                homes, tx.member_id == homes.home_member_id)
+            zone = ibis.coalesce(tx.store_zone, tx.home_zone, ibis.literal(settings.TIME_ZONE))
+        if self.offsets is None:
+            return tx.mutate(day=local_time(zone, tx.occurred_at).date())
+        offsets = self.offsets
+        shift = zone.cases(*offsets.items()) if len(offsets) > 1 else ibis.literal(next(iter(offsets.values())))
+        return tx.mutate(day=day_number(tx.occurred_at, shift))
 
 
-def _refund_moves(tx: Any):
+def _refund_moves(t: Any, local: _LocalDays, keep: Any, end: date):
     """Refunds that name an order of the same member bought on another day move from their own day to the
-    order's: per (member, day), the change of net amount and of refund count (few rows, joined to the days)."""
-    order_no = tx.order_no.nullif("")
-    refunds = tx.filter((tx.amount_fen < 0) & order_no.notnull()).select(
-        "member_id", "day", "amount_fen", order_no=order_no)
-    orders = tx.filter((tx.amount_fen > 0) & order_no.notnull()).select("member_id", "day", order_no=order_no)
+    order's: rows (member, day, net, purchases 0, refunds ±1) that take each off its day and put it on the
+    order's. Each branch filters the raw table itself, so the engine scans rather than materialises it."""
+    order_no = t.order_no.nullif("")
+    refunds = local.on(t.filter(keep & (t.amount_fen < 0) & order_no.notnull()))
+    refunds = refunds.filter(refunds.day <= local.key(end)).select(
+        "member_id", "day", "amount_fen", order_no=refunds.order_no.nullif(""))
+    orders = local.on(t.filter(keep & (t.amount_fen > 0) & order_no.notnull()))
+    orders = orders.filter(orders.day <= local.key(end)).select("member_id", "day",
+                                                                order_no=orders.order_no.nullif(""))
     orders = orders.semi_join(refunds, ["member_id", "order_no"])
     orders = orders.group_by(["member_id", "order_no"]).aggregate(order_day=orders.day.min())
     moved = refunds.join(orders, ["member_id", "order_no"])
     moved = moved.filter(moved.order_day != moved.day)
-    away = moved.select("member_id", "day", net=-moved.amount_fen, refunds=ibis.literal(-1))
-    to = moved.select("member_id", day=moved.order_day, net=moved.amount_fen, refunds=ibis.literal(1))
-    both = away.union(to)
-    return both.group_by(["member_id", "day"]).aggregate(net=both.net.sum(), refunds=both.refunds.sum())
+    zero = ibis.literal(0, type="int64")
+    away = moved.select("member_id", "day", net=-moved.amount_fen, purchases=zero, refunds=ibis.literal(-1, "int64"))
+    to = moved.select("member_id", day=moved.order_day, net=moved.amount_fen, purchases=zero,
+                      refunds=ibis.literal(1, "int64"))
+    return away.union(to)
 
 
 def _summary_expr(backend: Any, tables: Any, calibration_end: date, store_id: int | None):
     """The rules of the module docstring in Ibis: local days, refunds moved to their order's day, member-days,
     purchase days, then one row per member (days, first/last day, total net, net of the first day)."""
     t = tables.transactions
-    tx = t.filter(t.occurred_at < _bound(calibration_end))
+    keep = t.occurred_at < _bound(calibration_end)
     if store_id is not None:
-        tx = tx.filter(tx.store_id == store_id)
-    tx, day_type = _local_days(backend, tables, tx)
-    tx = tx.filter(tx.day <= (calibration_end if day_type is date else calibration_end.toordinal()))
-    days = tx.group_by(["member_id", "day"]).aggregate(
-        net=tx.amount_fen.sum(), purchases=(tx.amount_fen >= 0).sum(), refunds=(tx.amount_fen < 0).sum())
-    moves = _refund_moves(tx)
-    days = days.left_join(moves, ["member_id", "day"]).select(
-        "member_id", "day", "purchases", net=days.net + moves.net.fill_null(0),
-        refunds=days.refunds + moves.refunds.fill_null(0))
+        keep &= t.store_id == store_id
+    local = _LocalDays(backend, tables)
+    tx = local.on(t.filter(keep))
+    tx = tx.filter(tx.day <= local.key(calibration_end))
+    rows = tx.select("member_id", "day", net=tx.amount_fen, purchases=(tx.amount_fen >= 0).cast("int64"),
+                     refunds=(tx.amount_fen < 0).cast("int64"))
+    rows = rows.union(_refund_moves(t, local, keep, calibration_end))
+    days = rows.group_by(["member_id", "day"]).aggregate(
+        net=rows.net.sum(), purchases=rows.purchases.sum(), refunds=rows.refunds.sum())
     days = days.filter((days.purchases > 0) & ((days.net > 0) | ((days.net == 0) & (days.refunds == 0))))
     per_member = days.group_by("member_id").aggregate(
         days=days.day.count(), first_day=days.day.min(), last_day=days.day.max(), total=days.net.sum(),
