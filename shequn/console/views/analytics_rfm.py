@@ -27,6 +27,7 @@ from shequn.analytics.rfm_store import (
 )
 from shequn.core import clock
 from shequn.core.errors import Problem
+from shequn.stores.models import Store
 from shequn.stores.selectors import stores_visible_to
 
 from ..access import console_view
@@ -59,7 +60,7 @@ def _scope(request, stores) -> str:
 @console_view("analytics.view", write_permission="analytics.run")
 def rfm_page(request):
     actor = request.actor
-    stores = list(stores_visible_to(actor).order_by("code"))
+    stores = list(stores_visible_to(actor).filter(kind=Store.Kind.STORE).order_by("code"))  # not warehouses
     if request.method == "POST":
         return _run_now(request, stores)
     run_id = request.GET.get("run", "")
