@@ -110,14 +110,14 @@ def _pairs(qs, first: int, last: int, name: str = "occurred_at") -> dict[int, se
     return out
 
 
-def _ltv(first: int, end: dt.datetime):
+def _ltv(first: int, end: dt.datetime, relevant: Q):
     """(source, run, per-month lookup member → value or None)."""
     run = ClvRun.objects.filter(store__isnull=True).order_by("-created_at", "-id").first()
     if run is not None:
-        values = dict(MemberValue.objects.filter(run=run).values_list("member_id", "clv_12m_fen"))
+        values = dict(MemberValue.objects.filter(relevant, run=run).values_list("member_id", "clv_12m_fen"))
         return "clv", run, lambda index: values
     monthly: dict[int, dict[int, int]] = defaultdict(dict)
-    qs = (Transaction.objects.filter(occurred_at__gte=_start(first - MONTHS + 1), occurred_at__lt=end)
+    qs = (Transaction.objects.filter(relevant, occurred_at__gte=_start(first - MONTHS + 1), occurred_at__lt=end)
           .annotate(m=_month_of(first - MONTHS + 1, first + MONTHS - 1)).values("member_id", "m")
           .annotate(net=Sum("amount_fen")).order_by())
     for row in qs.values_list("member_id", "m", "net").iterator(chunk_size=20_000):
@@ -150,16 +150,20 @@ def traffic_value(actor: Actor, *, store: str = "") -> TrafficValue:
                  .filter(Q(left_at__isnull=True) | Q(left_at__gte=start))
                  .values_list("group_id", "member_id", "joined_at", "left_at"))
     window = {"occurred_at__gte": start, "occurred_at__lt": now}
-    buyers = _pairs(Transaction.objects.filter(amount_fen__gt=0, **window), first, last)
+    # A store's view reads only the activity of its members and its groups' members.
+    relevant = Q() if scope.store_ids is None else (
+        Q(member__home_store_id__in=scope.store_ids)
+        | Q(member_id__in=Membership.objects.filter(group__store_id__in=scope.store_ids).values("member_id")))
+    buyers = _pairs(Transaction.objects.filter(relevant, amount_fen__gt=0, **window), first, last)
     today = now.astimezone(SHANGHAI).date()
-    active = _pairs(CheckIn.objects.filter(local_date__gte=start.date(), local_date__lte=today), first, last,
+    active = _pairs(CheckIn.objects.filter(relevant, local_date__gte=start.date(), local_date__lte=today), first, last,
                     "local_date")
-    events = GroupEvent.objects.filter(kind__in=INTERACTIONS, member__isnull=False, **window)
+    events = GroupEvent.objects.filter(relevant, kind__in=INTERACTIONS, member__isnull=False, **window)
     for month, ids in _pairs(events, first, last).items():
         active[month] |= ids
     for month, ids in buyers.items():
         active[month] |= ids
-    source, run, ltv_of = _ltv(first, now)
+    source, run, ltv_of = _ltv(first, now, relevant)
     stores = _stores(actor, scope)
     out = TrafficValue(months=[_label(i) for i in range(first, last + 1)], current_partial=True, ltv_source=source,
                        clv_run=run, overall=[], stores=[Row(s.code, s.name, s.name) for s in stores],
