@@ -36,6 +36,7 @@ class Row:
     unit: str = "orders"
     group: str = ""
     error: str = ""
+    shown: list[str] = dataclasses.field(default_factory=list)  # the values as people read them
 
     @property
     def ops(self) -> list[tuple[str, str]]:

@@ -17,7 +17,8 @@ def load_analytics(hq: StaffUser) -> str:
     run, _ = run_clv(actor, calibration_end=today, time_unit="day")
     rfm = rfm_runs(actor, today)
     winback = winback_with_holdout(actor)
-    return f"{run.customers} 位会员的价值测算，{rfm} 次 RFM 计算，{winback}"
+    segments = demo_segments(actor)
+    return f"{run.customers} 位会员的价值测算，{rfm} 次 RFM 计算，{winback}，{segments}"
 
 
 def rfm_runs(actor, today) -> int:
@@ -40,3 +41,11 @@ def winback_with_holdout(actor) -> str:
     from .campaign_demo import grant_winback
 
     return grant_winback(actor)
+
+
+def demo_segments(actor) -> str:
+    """客群 built on the runs above (high-value sleepers, new members, the first store's gold members) and the
+    高价值 rule tag, all materialised."""
+    from shequn.analytics.segments.demo import load_demo_segments
+
+    return load_demo_segments(actor)

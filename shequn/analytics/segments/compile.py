@@ -207,10 +207,20 @@ def _driver(conditions: list, ctx: Context) -> tuple[int | None, Q]:
     return best, (Q(pk__in=best_rows.values("member_id")) if best_rows is not None else Q())
 
 
+# Cheap tests first: SQLite checks a member's conditions in the order written, so a member failing a column
+# test never costs a lookup, and the per-member sums over transactions run for the few still left.
+COST = {"store": 0, "joined": 0, "tier": 1, "tag": 2, "community_group": 2, "rfm_cell": 2, "value_decile": 2,
+        "churn_risk": 2, "consent": 3, "never_ordered": 4, "last_order": 4, "orders": 5, "spend": 5}
+
+
+def _cost(cond: dict) -> int:
+    return max(COST[c["field"]] for c in cond["any"]) if "any" in cond else COST[cond["field"]]
+
+
 def to_q(conditions: list, ctx: Context) -> Q:
     """AND of the items; an `any` item is the OR of its conditions."""
     driver, q = _driver(conditions, ctx)
-    for index, cond in enumerate(conditions):
+    for index, cond in sorted(enumerate(conditions), key=lambda item: _cost(item[1])):
         if index == driver:
             continue
         if "any" in cond:

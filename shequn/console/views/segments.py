@@ -46,6 +46,16 @@ def options(actor) -> dict:
             "deciles": [(str(n), str(n)) for n in range(1, 11)], "fields": R.field_choices(), "groups_any": R.GROUPS}
 
 
+def described_rows(conditions: list, actor) -> list[R.Row]:
+    """Rows of saved conditions with their values named (门店 names, tier names, cell labels …)."""
+    opt = options(actor)
+    names = {k: v for key in ("tiers", "stores", "groups", "cells", "risks", "purposes") for k, v in opt[key]}
+    rows = R.from_conditions(conditions)
+    for row in rows:
+        row.shown = [names.get(v, v) for v in row.values]
+    return rows
+
+
 def _preview_context(request) -> dict:
     rows = R.rows_from_post(request.POST)
     conditions, where = R.to_conditions(rows)
@@ -76,8 +86,7 @@ def segment_row(request):
     if row.field not in R.FIELDS:
         row.field = "tier"
     row.op = R.FIELDS[row.field].ops[0]
-    return render(request, "console/analytics/_segment_row.html", {"row": row, "opt": options(request.actor),
-                                                                    "fresh": True})
+    return render(request, "console/analytics/_segment_row.html", {"row": row, "opt": options(request.actor)})
 
 
 @console_view("analytics.view")
@@ -134,7 +143,7 @@ def segment_detail(request, segment_id: int):
         return redirect("console:segment_detail", segment_id=segment.pk)
     return render(request, "console/analytics/segment_detail.html", {
         "segment": segment, "members": members, "next_cursor": next_cursor, "can_build": can_build(actor),
-        "rows": R.from_conditions(segment.conditions), "stores": list(segment.stores.all()),
+        "rows": described_rows(segment.conditions, actor), "stores": list(segment.stores.all()),
         "templates": CouponTemplate.objects.filter(status="active").order_by("-pk")[:100]
         if actor.can("commerce.campaigns") else [],
         "manual_tags": Tag.objects.filter(rule__isnull=True).order_by("name") if actor.can("members.write") else [],
