@@ -65,6 +65,9 @@ def _check_target(actor: Actor, channel: Channel, member: Member | None, purpose
         raise ValidationProblem("WeCom robot and group sends go to groups, not to one member.",
                                 type="member-not-allowed", field="member_id")
     if member is None:
+        if actor.store_ids is not None:
+            raise PermissionDenied("Group sends reach every store's customers; head office sends them.",
+                                   type="group-send-denied")
         return
     if actor.store_ids is not None and member.home_store_id not in actor.store_ids:
         raise NotFound("No such member in your stores.", type="member-not-found")

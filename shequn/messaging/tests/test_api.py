@@ -90,6 +90,10 @@ def test_store_manager_sends_and_reads_only_their_members(api, api_as, channel_i
     assert [m["member_id"] for m in manager.get("/messages").json()["items"]] == [mine.pk]
     assert manager.get(f"/members/{theirs.pk}/messages").status_code == 404
     assert manager.post("/messaging/channels", {"name": "x", "kind": "in_app"}).status_code == 403
+    robot = api.post("/messaging/channels", {"name": "店群机器人", "kind": "wecom_robot",
+                                             "settings": {"webhook_key": "k"}}).json()
+    refused = manager.post("/messages", {"channel_id": robot["id"], "body": "上新"}, key="e")
+    assert refused.status_code == 403 and refused.json()["type"] == "group-send-denied"
     analyst = api_as("analyst")
     assert analyst.post("/messages", {"channel_id": channel_id, "member_id": mine.pk, "body": "x"},
                         key="d").status_code == 403
