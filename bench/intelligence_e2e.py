@@ -7,10 +7,11 @@ into the snapshot layout (`shequn.analytics.snapshot`): each buying member follo
 rate λ ~ Gamma, drop-out after each purchase p ~ Beta), spends Gamma-Gamma amounts, and ~2% of the orders are
 refunded (most in full, a few days later). It is cached in var/bench/e2e-<members>-<orders>/ (--rebuild).
 
-Each side runs in its own process; the table shows the time per step, the ratio, and each process's peak RSS.
-lifetimes is slow, so with --lifetimes-members N it fits and scores a random subsample of N members and its
-time is scaled linearly to all members (printed as scaled). The RFM frames and summaries of both sides are
-compared, and both sides' fitted parameters printed, so the two do the same work.
+Each side runs in its own process; the table shows wall and CPU seconds per step (on a shared machine the CPU
+seconds are the work, the wall seconds include waiting for a core), the ratios, and each process's peak RSS.
+lifetimes is slow, so it fits and scores a random subsample (--lifetimes-members, default 100,000; 0 for all)
+and its time is scaled linearly to all members (marked * and printed as scaled). The RFM frames and summaries
+of both sides are compared and both sides' fitted parameters printed, so the two do the same work.
 
     nice -n 10 .venv/bin/python bench/intelligence_e2e.py [--scale 0.1] [--members N --orders N] [--rebuild]
 """
@@ -142,8 +143,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000_000,
                         help="orders over two years (default 10,000,000); refunds come on top")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply members and orders (0.1: a tenth)")
-    parser.add_argument("--lifetimes-members", type=int, default=0,
-                        help="fit lifetimes on a random subsample of this many members (0: all of them)")
+    parser.add_argument("--lifetimes-members", type=int, default=100_000,
+                        help="fit lifetimes on a random subsample of this many members, its time scaled to all "
+                             "(default 100,000; 0: all of them)")
     parser.add_argument("--rebuild", action="store_true", help="generate the data again even if cached")
     parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
