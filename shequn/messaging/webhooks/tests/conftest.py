@@ -37,6 +37,7 @@ class Receiver:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # concurrent senders must not find the backlog full
 
 
 def _handler(receiver: Receiver):

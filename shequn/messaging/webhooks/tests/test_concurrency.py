@@ -38,7 +38,7 @@ def test_claims_by_concurrent_senders_never_overlap(subscribe):
 
 def test_two_senders_deliver_each_event_once(subscribe, receiver):
     _deliveries(subscribe, receiver.url, 120)
-    results = run_together(2, lambda i: sender.send_due(batch_size=8))
+    results = run_together(2, lambda i: sender.send_due(batch_size=8, time_budget=600))
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert sum(r.get("succeeded", 0) for r in results) == 120
     ids = [r.headers["X-Shequn-Event-Id"] for r in receiver.requests]
