@@ -88,3 +88,23 @@ def test_message_log_is_scoped_for_store_managers(console_as, make_member, store
         "/console/messaging/channels/new/?type=in_app:").status_code == 403
     full = console_as().get("/console/messaging/messages/?status=queued").content.decode()
     assert "通知 外店会员" in full
+
+
+def test_store_manager_sends_to_own_member_and_is_told_why_marketing_is_refused(console_as, make_member, store,
+                                                                                 other_store, system_actor):
+    from shequn.messaging.services import create_channel
+
+    channel = create_channel(system_actor, name="站内信", kind="in_app")
+    mine = make_member(store=store, name="本店会员", consents={"marketing": False})
+    theirs = make_member(store=other_store)
+    manager = console_as("store_manager", stores=[store.code])
+    ok = manager.post("/console/messaging/send/", {"member_no": mine.member_no, "channel": channel.pk,
+                                                   "purpose": "service", "body": "您的订单已到店"})
+    assert ok.status_code == 302
+    assert Message.objects.get().body == "您的订单已到店"
+    refused = manager.post("/console/messaging/send/", {"member_no": mine.member_no, "channel": channel.pk,
+                                                        "purpose": "marketing", "body": "周末大促"})
+    assert refused.status_code == 422 and "没有同意营销触达" in refused.content.decode()
+    other = manager.post("/console/messaging/send/", {"member_no": theirs.member_no, "channel": channel.pk,
+                                                      "purpose": "service", "body": "x"})
+    assert other.status_code == 422 and Message.objects.count() == 1
