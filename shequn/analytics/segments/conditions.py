@@ -86,9 +86,12 @@ def _int(value, low: int, high: int, what: str) -> int:
 
 def _date(value, what: str) -> str:
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
+        day = dt.date.fromisoformat(str(value))
     except ValueError:
         raise ValueError(_("%(what)s不是有效日期（YYYY-MM-DD）。") % {"what": what}) from None
+    if not 1970 <= day.year <= 2100:
+        raise ValueError(_("%(what)s必须在 1970 年到 2100 年之间。") % {"what": what})
+    return day.isoformat()
 
 
 def _yuan(value) -> str:

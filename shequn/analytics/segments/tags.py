@@ -119,6 +119,8 @@ def _manual(tag: Tag) -> None:
 
 def _visible(actor: Actor, member_ids: list[int]) -> list[int]:
     ids = sorted({int(i) for i in member_ids})
+    if any(not 0 < i < 2**63 for i in ids):
+        raise NotFound("Member ids are positive database ids.", type="member-not-found")
     if not ids or len(ids) > MAX_ASSIGN:
         raise ValidationProblem(_("请选择 1 到 %(n)s 位会员。") % {"n": f"{MAX_ASSIGN:,}"}, type="invalid-members",
                                 field="member_ids")

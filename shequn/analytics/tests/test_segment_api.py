@@ -60,6 +60,9 @@ def test_create_preview_materialise_members_and_replace(world, api):
     assert set(SegmentMember.objects.values_list("member_id", flat=True)) == ids(world, "gold_a", "new_a")
     assert list(S.member_ids(Segment.objects.get())) == sorted(ids(world, "gold_a", "new_a"))
 
+    assert api._call("delete", f"/analytics/segments/{seg['id']}", key="d1").status_code == 204
+    assert not Segment.objects.exists() and not SegmentMember.objects.exists()
+
 
 def test_exports_open_and_hold_the_members(world, api):
     seg = _create(api).json()

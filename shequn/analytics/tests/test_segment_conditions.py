@@ -127,6 +127,7 @@ BAD = [
     ({"field": "spend", "op": "gte", "value": "10", "window": {"from": "2026-03-01", "to": "2026-01-01"}}, "spend"),
     ({"field": "orders", "op": "gte", "value": 2, "unit": "weeks", "window": {"days": 7}}, "orders"),
     ({"field": "last_order", "op": "before", "value": "yesterday"}, "last_order"),
+    ({"field": "joined", "op": "before", "value": "0001-01-01"}, "joined"),
     ({"field": "tag", "op": "has", "value": ["不存在"]}, "不存在"),
     ({"field": "rfm_cell", "op": "in", "value": ["kings"]}, "kings"),
     ({"field": "value_decile", "op": "lte", "value": 11}, "value_decile"),
