@@ -229,8 +229,9 @@ class Channels:
         """Last week's campaign: closed, picked up, commission booked, the statement paid."""
         monday = self.today - dt.timedelta(days=self.today.weekday() + 7)
         now = self.now
-        campaign = self._campaign("上周团购：阳光玫瑰、草莓与鲜鸡蛋", now - dt.timedelta(minutes=5),
-                                  now + dt.timedelta(hours=1), self.today, LAST_WEEK_ITEMS, rate=80)
+        window_end = now + dt.timedelta(hours=1)  # dates are rewritten to last week's once the orders are in
+        campaign = self._campaign("上周团购：阳光玫瑰、草莓与鲜鸡蛋", now - dt.timedelta(minutes=5), window_end,
+                                  timezone.localtime(window_end).date(), LAST_WEEK_ITEMS, rate=80)
         placed = self._gb_orders(campaign, active, 24, LAST_WEEK_ITEMS)
         opened, closes = _local(monday, 9), _local(monday + dt.timedelta(days=2), 22)
         paid_times = []
