@@ -23,7 +23,7 @@ from shequn.commerce.models import Order, OrderLine
 from shequn.commerce.teams.models import Team, TeamDeal
 from shequn.core.actor import Actor
 from shequn.core.errors import NotFound
-from shequn.members.selectors import members_visible_to
+from shequn.members.models import Member
 
 from . import holdouts
 from .overview import Period, Scope, period, scope_for
@@ -141,7 +141,7 @@ def _deal_money(kind: str, results: dict[int, CampaignResult], scope: Scope) -> 
         results[deal_id].buyers = len(members)
 
 
-def _coupon_uplift(actor: Actor, r: CampaignResult, template: CouponTemplate, now: dt.datetime) -> None:
+def _coupon_uplift(scope: Scope, r: CampaignResult, template: CouponTemplate, now: dt.datetime) -> None:
     """Pool every grant of the template that held members out; each batch is watched while its coupons are
     valid (from the grant to the end of validity, or until now)."""
     batches, refs = [], []
@@ -157,9 +157,10 @@ def _coupon_uplift(actor: Actor, r: CampaignResult, template: CouponTemplate, no
     if not batches:
         return
     visible = None
-    if actor.scoped:
+    if scope.store_ids is not None:  # a store in view: both arms keep that store's members
         ids = [m for b in batches for m in b.treated + b.held_out]
-        visible = set(members_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+        visible = set(Member.objects.filter(pk__in=ids, home_store_id__in=scope.store_ids)
+                      .values_list("pk", flat=True))
     treated_ids = {m for b in batches for m in b.treated if visible is None or m in visible}
     cost = sum(_prorated(d, paid, refunded) for member_id, d, paid, refunded in Coupon.objects.filter(
         template=template, status=Coupon.Status.USED, source=Coupon.Source.CAMPAIGN_GRANT, ref__in=refs)
@@ -175,7 +176,7 @@ def results(actor: Actor, *, store: str = "", date_from: dt.date | None = None, 
     scope = scope_for(actor, store)
     rows = _collect(scope, p, kinds)
     if with_uplift:
-        _add_uplift(actor, rows)
+        _add_uplift(scope, rows)
     rows.sort(key=lambda r: (-r.sales_fen, -r.cost_fen, r.kind, r.id))
     return p, rows
 
@@ -192,14 +193,14 @@ def _collect(scope: Scope, p: Period | None, kinds, only_id: int | None = None) 
     return rows
 
 
-def _add_uplift(actor: Actor, rows: list[CampaignResult]) -> None:
+def _add_uplift(scope: Scope, rows: list[CampaignResult]) -> None:
     coupons = [r for r in rows if r.kind == "coupon"]
     if not coupons:
         return
     templates = CouponTemplate.objects.in_bulk([r.id for r in coupons])
     now = timezone.now()
     for r in coupons:
-        _coupon_uplift(actor, r, templates[r.id], now)
+        _coupon_uplift(scope, r, templates[r.id], now)
 
 
 def result(actor: Actor, key: str, *, store: str = "") -> CampaignResult:
@@ -208,8 +209,9 @@ def result(actor: Actor, key: str, *, store: str = "") -> CampaignResult:
     if kind not in KINDS or not raw.isdigit() or not 0 < int(raw) < 2**63:
         raise NotFound(f"No campaign {key!r}; keys look like coupon-12, flash-3, team-5 or groupbuy-7.",
                        type="campaign-not-found")
-    rows = _collect(scope_for(actor, store), None, (kind,), only_id=int(raw))
+    scope = scope_for(actor, store)
+    rows = _collect(scope, None, (kind,), only_id=int(raw))
     if not rows:
         raise NotFound(f"No campaign {key!r}.", type="campaign-not-found")
-    _add_uplift(actor, rows)
+    _add_uplift(scope, rows)
     return rows[0]

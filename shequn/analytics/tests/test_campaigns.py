@@ -138,6 +138,8 @@ def test_coupon_grant_with_holdout_gives_uplift_and_without_none(make_member, st
     manager = _manager(store)
     mine = campaigns.result(manager, f"coupon-{template.pk}")
     assert mine.uplift.treated.members + mine.uplift.held_out.members == 10  # their store's half of the list
+    chosen = campaigns.result(SYSTEM, f"coupon-{template.pk}", store=other_store.code)
+    assert chosen.uplift.treated.members + chosen.uplift.held_out.members == 10
     plain = coupons.create_template(SYSTEM, name="普通券", kind="fixed", amount_fen=500, valid_days=14)
     coupons.grant(SYSTEM, plain, members, ref="四月")
     assert campaigns.result(SYSTEM, f"coupon-{plain.pk}").uplift is None
