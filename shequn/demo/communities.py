@@ -176,8 +176,9 @@ def _history(rng: random.Random, group: Group, plan: GroupPlan, now: dt.datetime
                                  member_id=member_id, kind=kind, occurred_at=at, by_admin=by_admin,
                                  payload=payload or {}))
 
+    joined_by_service = set(GroupEvent.objects.filter(group=group, kind="join").values_list("member_id", flat=True))
     for m in memberships:
-        if m["joined_at"] >= start:
+        if m["joined_at"] >= start and m["member_id"] not in joined_by_service:
             add("join", m["pk"], m["member_id"], m["joined_at"], payload={"via": "entry_code"})
         if m["left_at"]:
             add("leave", m["pk"], m["member_id"], m["left_at"])

@@ -46,6 +46,8 @@ def test_community_demo_is_loaded_once_and_looks_lived_in():
         assert group.memberships.filter(left_at__isnull=True, role__in=["owner", "admin"]).exists()
         assert group.rules_versions.exists()
     assert first["GroupEvent"] > 5000 and first["GroupDailyMetric"] == 30 * 91
+    joins = Counter(GroupEvent.objects.filter(kind="join").values_list("group_id", "member_id"))
+    assert joins and max(joins.values()) == 1  # a join written by the group service is not written again
     hours = Counter(timezone.localtime(at).hour for at in GroupEvent.objects.filter(kind="message")
                     .values_list("occurred_at", flat=True))
     assert sum(hours[h] for h in range(19, 23)) > 2 * sum(hours[h] for h in range(7, 11))
