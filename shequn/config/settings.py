@@ -142,6 +142,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "shequn" / "locale"]
 TIME_ZONE = os.environ.get("SHEQUN_TIME_ZONE", "Asia/Shanghai")
+# The address members and providers reach this server at: entry-code QR codes, short links, unsubscribe links,
+# payment notifications. Empty: http://localhost:8000 (development).
+SHEQUN_PUBLIC_URL = os.environ.get("SHEQUN_PUBLIC_URL", "").rstrip("/")
 USE_I18N = True
 USE_TZ = True
 

@@ -1,6 +1,5 @@
 """Tracked short links (/l/<code>) and signed one-click unsubscribe links (/u/<token>/)."""
 
-import os
 import re
 import secrets
 
@@ -17,8 +16,7 @@ UNSUBSCRIBE_SALT = "shequn.messaging.unsubscribe"
 
 
 def public_url(path: str) -> str:
-    base = getattr(settings, "SHEQUN_PUBLIC_URL", "") or os.environ.get("SHEQUN_PUBLIC_URL", "")
-    return (base or "http://localhost:8000").rstrip("/") + path
+    return (settings.SHEQUN_PUBLIC_URL or "http://localhost:8000").rstrip("/") + path
 
 
 def _new_code() -> str:
