@@ -7,7 +7,6 @@ from shequn.core.idempotency import idempotent
 from shequn.core.permissions import require
 from shequn.members.selectors import get_member
 
-from .clv.scoring import run_clv, win_back
 from .models import ClvRun, MemberValue
 from .schemas import ClvRunIn, ClvRunOut, MemberValueOut
 
@@ -48,6 +47,8 @@ def _run(actor, run_id: int) -> ClvRun:
 @idempotent(default_status=201)
 def create_run(request, payload: ClvRunIn):
     require(request.auth, RUN)
+    from .clv.scoring import run_clv  # numpy/scipy load only when a fit is asked for
+
     run, _ = run_clv(request.auth, calibration_end=payload.calibration_end, time_unit=payload.time_unit,
                      store_code=payload.store_code)
     return 201, run_out(ClvRun.objects.select_related("store").get(pk=run.pk))
@@ -75,6 +76,8 @@ class WinBackQuery(Schema):
 def get_win_back(request, run_id: int, query: Query[WinBackQuery]):
     require(request.auth, VIEW)
     run = _run(request.auth, run_id)
+    from .clv.scoring import win_back
+
     return [value_out(v) for v in win_back(run, risks=tuple(query.risk.split(",")), limit=query.limit)]
 
 

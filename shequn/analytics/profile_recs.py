@@ -4,10 +4,14 @@ products with the member's price.
 Building the co-purchase model reads every basket, so one model is kept per process and rebuilt when it is
 older than `MAX_AGE_SECONDS`: a page view costs a lookup, not a pass over the order history."""
 
+from __future__ import annotations
+
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from .recommend import Recommender, load_baskets
+if TYPE_CHECKING:
+    from .recommend import Recommender
 
 MAX_AGE_SECONDS = 600
 _lock = threading.Lock()
@@ -19,6 +23,8 @@ def recommender() -> Recommender:
     with _lock:
         model, built = _cached.get("model"), _cached.get("built", 0.0)
         if model is None or time.monotonic() - built > MAX_AGE_SECONDS:
+            from .recommend import Recommender, load_baskets  # numpy/scipy load with the first model
+
             model = Recommender(load_baskets())
             _cached.update(model=model, built=time.monotonic())
         return model

@@ -10,6 +10,7 @@ from shequn.core import clock
 from shequn.core.actor import Actor
 from shequn.members.models import Member
 
+from .cells import CELLS
 from .models import ClvRun, MemberValue, RfmRun, RfmScore
 
 TIMELINE = 10
@@ -130,8 +131,6 @@ def rfm(actor: Actor, member: Member) -> list[dict]:
                     "run_members": run["members"] if run else 0, "score": None})
     scores = {s.run_id: s for s in RfmScore.objects.filter(member=member,
                                                              run_id__in=[r["run_id"] for r in out if r["run_id"]])}
-    if scores:
-        from .rfm import CELLS  # imported here: it loads pandas, which a member without scores never needs
     for row in out:
         s = scores.get(row["run_id"])
         if s is not None:

@@ -20,22 +20,10 @@ from shequn.core.errors import NotFound, PermissionDenied, ValidationProblem
 from shequn.core.money import format_fen
 from shequn.stores.models import Store
 
+from .cells import CELLS
 from .engines import Tables, connect
 from .localday import day_number, fixed_offsets, session_zone
 
-CELLS = {
-    "champions": _("冠军客户"),
-    "loyal": _("忠诚客户"),
-    "potential_loyalist": _("潜力客户"),
-    "new": _("新客户"),
-    "promising": _("有望客户"),
-    "need_attention": _("需要关注"),
-    "about_to_sleep": _("即将沉睡"),
-    "at_risk": _("有流失风险"),
-    "cannot_lose": _("不能失去"),
-    "hibernating": _("沉睡客户"),
-    "lost": _("已流失"),
-}
 COLUMNS = ["member_id", "store_code", "recency_days", "frequency", "monetary_fen",
            "r_score", "f_score", "m_score", "fm_score", "cell"]
 INT_COLUMNS = ["member_id", "recency_days", "frequency", "monetary_fen", "r_score", "f_score", "m_score", "fm_score"]

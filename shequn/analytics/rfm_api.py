@@ -8,9 +8,8 @@ from shequn.core.idempotency import idempotent
 from shequn.core.permissions import require
 from shequn.members.selectors import get_member
 
-from . import recommend
+from .cells import CELLS
 from .models import RfmRun, RfmScore, Transaction
-from .rfm import CELLS, run_rfm
 from .rfm_schemas import MemberRfmOut, PickOut, RfmMemberPageOut, RfmRunDetailOut, RfmRunIn, RfmRunOut
 from .rfm_store import cell_members, cell_rows, get_run, member_cells, movement_rows, previous_run, runs_visible_to
 
@@ -39,6 +38,8 @@ def score_out(score: RfmScore) -> dict:
 @idempotent(default_status=201)
 def create_run(request, payload: RfmRunIn):
     require(request.auth, RUN)
+    from .rfm import run_rfm  # the engines load only when a run is asked for
+
     summary = run_rfm(payload.engine, payload.as_of, payload.store_code or None, actor=request.auth)
     return 201, detail_out(get_run(request.auth, summary["run_id"]))
 
@@ -95,7 +96,7 @@ def member_rfm(request, member_id: int):
              **score_out(s)} for s in member_cells(request.auth, member.pk)]
 
 
-def picks_out(picks: list[recommend.Pick]) -> list[dict]:
+def picks_out(picks: list) -> list[dict]:
     from shequn.commerce.models import Sku
 
     skus = {s.code: s for s in Sku.objects.filter(code__in=[p.sku for p in picks]).select_related("product")}
@@ -109,6 +110,8 @@ def picks_out(picks: list[recommend.Pick]) -> list[dict]:
 def member_recommendations(request, member_id: int, k: int = Query(10, ge=1, le=50)):
     require(request.auth, VIEW)
     member = get_member(request.auth, member_id)
+    from . import recommend  # numpy/scipy load on the first recommendation asked for
+
     return picks_out(recommend.for_member(member.pk, k))
 
 
@@ -120,4 +123,6 @@ def bought_together(request, sku: str, k: int = Query(10, ge=1, le=50)):
     require(request.auth, VIEW)
     if not Sku.objects.filter(code=sku).exists() and not Transaction.objects.filter(sku=sku).exists():
         raise NotFound(f"没有 SKU {sku!r} 的商品或购买记录。", type="product-not-found", sku=sku)
+    from . import recommend
+
     return picks_out(recommend.bought_together(sku, k))

@@ -5,11 +5,12 @@ One run per local day and scope (overall, or one store's home members): running 
 run's scores in place (same id). Movement is always computed when read, against whichever run of the same
 scope is the latest with an earlier `as_of` at that moment, so it never goes stale when a day is re-run."""
 
+from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet, Sum
@@ -19,8 +20,11 @@ from shequn.core import audit, outbox
 from shequn.core.actor import Actor
 from shequn.core.errors import Conflict, NotFound, ValidationProblem
 
+from .cells import CELLS
 from .models import RfmRun, RfmScore
-from .rfm import CELLS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCORE_COLUMNS = ("member_id", "recency_days", "frequency", "monetary_fen", "r_score", "f_score", "m_score",
                  "fm_score", "cell")

@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
-from scipy import stats
 
 from .models import Transaction
 
@@ -101,6 +100,8 @@ def welch_ci(m1: float, v1: float, n1: int, m0: float, v0: float, n0: int) -> tu
     if se == 0:
         return (m1 - m0, m1 - m0)
     df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n0 - 1))
+    from scipy import stats  # loaded on first use: importing it costs more than a page view
+
     t = float(stats.t.ppf(0.975, df))
     return (m1 - m0 - t * se, m1 - m0 + t * se)
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shequn.analytics import exports
-from shequn.analytics.rfm import CELLS, run_rfm
+from shequn.analytics.cells import CELLS
 from shequn.analytics.rfm_store import (
     CELL_ORDER,
     cell_members,
@@ -106,6 +106,8 @@ def _run_now(request, stores):
         return redirect(f"{base}?{urlencode({'store': request.POST.get('store', '')})}")
     store = form.cleaned_data["store"] or None
     try:
+        from shequn.analytics.rfm import run_rfm  # loads the analytics engines only when a run is asked for
+
         summary = run_rfm("duckdb", form.cleaned_data["as_of"], store, actor=request.actor)
     except Problem as problem:
         messages.error(request, problem_text(problem))

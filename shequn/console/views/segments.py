@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shequn.analytics.rfm import CELLS
+from shequn.analytics.cells import CELLS
 from shequn.analytics.segments import actions
 from shequn.analytics.segments import services as S
 from shequn.analytics.segments import tags as T
