@@ -193,18 +193,25 @@ def leaf(cond: dict, ctx: Context) -> Q:
     raise AssertionError(name)
 
 
-def _driver(conditions: list, ctx: Context) -> tuple[int | None, Q]:
-    """The top-level condition with the fewest rows (counted up to the best so far), as `id IN (…)`: the query
-    then starts from that short list instead of every member, and checks the rest per member."""
-    best, best_rows, cap = None, None, None
-    for index, cond in enumerate(conditions):
-        listed = rows(cond, ctx) if "any" not in cond else None
-        if listed is None:
+# Members checked one by one (correlated look-ups by member id) up to this many; past it each remaining
+# condition is computed once as a whole set (`id IN (…)`), which costs a scan of its rows instead.
+PER_MEMBER_LIMIT = 20_000
+
+
+def _driver(conditions: list, ctx: Context) -> tuple[int | None, int | None]:
+    """The top-level condition admitting the fewest members by its bound rows (each counted up to the best so
+    far), and that bound: the query starts from its set instead of every member."""
+    from . import sets
+
+    best, cap = None, None
+    for index, cond in sorted(enumerate(conditions), key=lambda item: _cost(item[1])):
+        bound = sets.bound_rows(cond, ctx) if "any" not in cond else None
+        if bound is None:
             continue
-        n = (listed[:cap] if cap else listed).count()
+        n = (bound[:cap] if cap else bound).count()
         if cap is None or n < cap:
-            best, best_rows, cap = index, listed, max(n, 1)
-    return best, (Q(pk__in=best_rows.values("member_id")) if best_rows is not None else Q())
+            best, cap = index, max(n, 1)
+    return best, cap
 
 
 # Cheap tests first: SQLite checks a member's conditions in the order written, so a member failing a column
@@ -217,19 +224,28 @@ def _cost(cond: dict) -> int:
     return max(COST[c["field"]] for c in cond["any"]) if "any" in cond else COST[cond["field"]]
 
 
-def to_q(conditions: list, ctx: Context) -> Q:
-    """AND of the items; an `any` item is the OR of its conditions."""
-    driver, q = _driver(conditions, ctx)
+def to_q(conditions: list, ctx: Context, among: list[int] | None = None) -> Q:
+    """AND of the items; an `any` item is the OR of its conditions. `among`: only these members are asked
+    about (a re-check after an event), so every condition is tested member by member."""
+    from . import sets
+
+    if among is not None:
+        driver, q, per_member = None, Q(pk__in=among), True
+    else:
+        driver, size = _driver(conditions, ctx)
+        q = sets.member_set(conditions[driver], ctx) if driver is not None else Q()
+        per_member = size is not None and size <= PER_MEMBER_LIMIT
+    test = leaf if per_member else sets.member_set
     for index, cond in sorted(enumerate(conditions), key=lambda item: _cost(item[1])):
         if index == driver:
             continue
         if "any" in cond:
             group = NOTHING
             for item in cond["any"]:
-                group |= leaf(item, ctx)
+                group |= test(item, ctx)
             q &= group
         else:
-            q &= leaf(cond, ctx)
+            q &= test(cond, ctx)
     return q
 
 

@@ -76,9 +76,10 @@ def _warnings(conditions: list, ctx: K.Context) -> list[str]:
     return warnings
 
 
-def matching(conditions: list, store_ids: list[int], ctx: K.Context | None = None) -> QuerySet[Member]:
-    """Members matching already-cleaned conditions."""
-    return base_members(store_ids).filter(K.to_q(conditions, ctx or K.Context.load()))
+def matching(conditions: list, store_ids: list[int], ctx: K.Context | None = None,
+             among: list[int] | None = None) -> QuerySet[Member]:
+    """Members matching already-cleaned conditions (only those of `among` when given)."""
+    return base_members(store_ids).filter(K.to_q(conditions, ctx or K.Context.load(), among))
 
 
 def preview(conditions, actor: Actor, *, stores: list[str] | None = None, sample: int = SAMPLE_SIZE) -> Preview:
@@ -181,7 +182,7 @@ def refresh_members(segment: Segment, member_ids: list[int]) -> dict:
     with transaction.atomic():
         segment = Segment.objects.select_for_update().get(pk=segment.pk)
         store_ids = list(segment.stores.values_list("pk", flat=True))
-        now_in = set(matching(segment.conditions, store_ids).filter(pk__in=member_ids).values_list("pk", flat=True))
+        now_in = set(matching(segment.conditions, store_ids, among=list(member_ids)).values_list("pk", flat=True))
         was_in = set(SegmentMember.objects.filter(segment=segment, member_id__in=member_ids)
                      .values_list("member_id", flat=True))
         SegmentMember.objects.filter(segment=segment, member_id__in=was_in - now_in).delete()

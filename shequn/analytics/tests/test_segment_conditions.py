@@ -40,7 +40,12 @@ CASES = [
     ([{"field": "spend", "op": "gte", "value": "500.01", "window": {"days": 30}}], set()),
     ([{"field": "spend", "op": "lte", "value": "80", "window": {"days": 365}}], {"new_a", "silver_b", "old_b"}),
     ([{"field": "spend", "op": "gte", "value": 1, "window": {"from": day(401), "to": day(399)}}], {"old_b"}),
+    ([{"field": "spend", "op": "gte", "value": "0", "window": {"days": 30}}], {"gold_a", "new_a", "silver_b", "old_b"}),
+    ([{"field": "spend", "op": "lte", "value": "0", "window": {"days": 30}}], {"new_a", "silver_b", "old_b"}),
     ([{"field": "orders", "op": "gte", "value": 3, "window": {"days": 30}}], {"gold_a"}),
+    ([{"field": "orders", "op": "gte", "value": 0, "window": {"days": 30}}], {"gold_a", "new_a", "silver_b", "old_b"}),
+    ([{"field": "orders", "op": "lte", "value": 1, "unit": "days", "window": {"days": 30}}],
+     {"new_a", "silver_b", "old_b"}),
     ([{"field": "orders", "op": "gte", "value": 3, "unit": "days", "window": {"days": 30}}], set()),
     ([{"field": "orders", "op": "gte", "value": 2, "unit": "days", "window": {"days": 30}}], {"gold_a"}),
     ([{"field": "orders", "op": "lte", "value": 0, "window": {"days": 90}}], {"new_a", "silver_b", "old_b"}),
@@ -75,6 +80,11 @@ CASES = [
      {"new_a", "silver_b"}),
     ([{"any": [{"field": "never_ordered"}, {"field": "churn_risk", "op": "in", "value": ["high"]}]},
       {"field": "store", "op": "in", "value": ["BJ01"]}], {"silver_b"}),
+    ([{"any": [{"field": "spend", "op": "gte", "value": "500", "window": {"days": 30}},
+               {"field": "consent", "op": "not_granted", "value": "marketing"}]},
+      {"field": "tag", "op": "has_not", "value": ["尝鲜"]}, {"field": "tier", "op": "not_in", "value": ["gold"]}],
+     {"new_a", "silver_b", "old_b"}),
+    ([{"field": "spend", "op": "gte", "value": "1", "window": {"days": 365}}, {"field": "never_ordered"}], set()),
 ]
 
 
@@ -83,7 +93,27 @@ def test_each_condition_and_combination(world, system_actor, conditions, expecte
     assert who(world, conditions, system_actor) == expected
 
 
-def test_group_membership_counts_current_members_only(world, system_actor):
+@pytest.mark.parametrize(("conditions", "expected"), CASES)
+def test_whole_set_plan_matches_the_same_members(world, system_actor, monkeypatch, conditions, expected):
+    """Past the per-member limit every condition is one `id IN / NOT IN (…)` set: same members."""
+    from shequn.analytics.segments import compile as K
+
+    monkeypatch.setattr(K, "PER_MEMBER_LIMIT", 0)
+    assert who(world, conditions, system_actor) == expected
+
+
+def test_rechecking_a_few_members_tests_only_them(world, system_actor):
+    conditions = S.clean(system_actor, [{"field": "spend", "op": "gte", "value": "100", "window": {"days": 30}}])
+    among = [world["gold_a"].pk, world["new_a"].pk]
+    found = set(S.matching(conditions, [], among=among).values_list("pk", flat=True))
+    assert found == {world["gold_a"].pk}
+
+
+@pytest.mark.parametrize("limit", [20_000, 0])
+def test_group_membership_counts_current_members_only(world, system_actor, monkeypatch, limit):
+    from shequn.analytics.segments import compile as K
+
+    monkeypatch.setattr(K, "PER_MEMBER_LIMIT", limit)
     groups = world["groups"]
     assert who(world, [{"field": "community_group", "op": "in", "value": [groups["A1"]]}], system_actor) == \
         {"gold_a"}
