@@ -12,6 +12,7 @@ from shequn.accounts.actors import member_actor
 from shequn.analytics.models import Transaction
 from shequn.commerce import orders, payments, stock
 from shequn.commerce.coupons import services as coupons
+from shequn.commerce.coupons.errors import CouponNotApplicable
 from shequn.commerce.coupons.models import Coupon
 from shequn.commerce.errors import OutOfStock
 from shequn.commerce.models import Order, Payment, Sku
@@ -35,14 +36,17 @@ def _lapsing(now: dt.datetime) -> list[Member]:
 
 
 def _order(member: Member, sku: Sku, coupon: Coupon, at: dt.datetime) -> bool:
-    items = [{"sku": sku.code, "quantity": max(1, math.ceil(8900 / sku.price_fen))}]
-    for _ in range(3):
+    quantity = max(1, math.ceil(8900 / sku.price_fen))
+    for _ in range(6):
+        items = [{"sku": sku.code, "quantity": quantity}]
         try:
             order = orders.place_order(member_actor(member.pk), member=member, items=items, fulfilment="pickup",
                                        store=member.home_store, coupon_ids=[coupon.pk])
             break
         except OutOfStock:
             stock.receive(CATALOG, sku, member.home_store, 200, reason="到货补货")
+        except CouponNotApplicable:  # the member's tier price took the basket under the coupon's threshold
+            quantity += 1
     else:
         return False
     payments.confirm_payment(PAY, provider="sandbox", order_no=order.order_no,
