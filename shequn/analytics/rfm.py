@@ -47,16 +47,12 @@ def compute_rfm(backend: Any, tables: Tables, *, as_of: dt.date, store_code: str
     zone = session_zone(backend)
     offsets = fixed_offsets(backend, tables.transactions, "occurred_at", [zone]) if zone else None
     frame = backend.execute(_rfm_expr(tables, as_of, store_code, offsets[zone] if offsets else None))
-    return _tidy(frame)
+    return tidy(frame)
 
 
 def _rfm_expr(tables: Tables, as_of: dt.date, store_code: str | None, offset: int | None = None):
     """`offset`: the session zone's fixed UTC offset (µs), when local days may be counted in integers."""
-    members, stores, t = tables.members, tables.stores, tables.transactions
-    home = members.left_join(stores, members.home_store_id == stores.id).select(
-        member_id=members.id, store_code=stores.code)
-    if store_code is not None:
-        home = home.filter(home.store_code == store_code)
+    t = tables.transactions
     day = t.occurred_at.date() if offset is None else day_number(t.occurred_at, offset)
     tx = t.select(member_id=t.member_id, day=day, amount_fen=t.amount_fen)
     tx = tx.filter(tx.day <= (as_of if offset is None else as_of.toordinal()))
@@ -64,9 +60,20 @@ def _rfm_expr(tables: Tables, as_of: dt.date, store_code: str | None, offset: in
                                                        bought=(tx.amount_fen > 0).any())
     per_member = days.group_by("member_id").aggregate(
         last_day=days.day.max(where=days.bought), frequency=days.bought.sum(), monetary_fen=days.amount_fen.sum())
+    return scored_expr(per_member, tables, as_of, store_code, day_numbers=offset is not None)
+
+
+def scored_expr(per_member, tables: Tables, as_of: dt.date, store_code: str | None, *, day_numbers: bool):
+    """Scores and cells from one row per member (member_id, last_day — a date, or a day ordinal when
+    `day_numbers` —, frequency, monetary_fen): members with positive net spend, of `store_code` if given."""
+    members, stores = tables.members, tables.stores
+    home = members.left_join(stores, members.home_store_id == stores.id).select(
+        member_id=members.id, store_code=stores.code)
+    if store_code is not None:
+        home = home.filter(home.store_code == store_code)
     per_member = per_member.filter(per_member.monetary_fen > 0).join(home, "member_id")
-    recency = (ibis.literal(as_of).delta(per_member.last_day, unit="day") if offset is None
-               else as_of.toordinal() - per_member.last_day)
+    recency = (as_of.toordinal() - per_member.last_day if day_numbers
+               else ibis.literal(as_of).delta(per_member.last_day, unit="day"))
     scored = per_member.mutate(recency_days=recency)
     scored = scored.mutate(r_score=_score(scored, ibis.desc(scored.recency_days)),
                            f_score=_score(scored, scored.frequency), m_score=_score(scored, scored.monetary_fen))
@@ -103,7 +110,7 @@ def _check_as_of(as_of: Any) -> None:
         raise BadAsOf(f"统计日期必须是日期（YYYY-MM-DD），收到 {as_of!r}。")
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """The same dtypes whatever the engine returned, so runs compare equal across engines."""
     frame = frame.reindex(columns=COLUMNS)
     for column in INT_COLUMNS:

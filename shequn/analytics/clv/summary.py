@@ -113,7 +113,13 @@ def member_summary(calibration_end: date, store_id: int | None = None) -> Summar
 def summary_from_engine(backend: Any, tables: Any, calibration_end: date, store_id: int | None = None) -> Summary:
     """The same Summary as `member_summary`, computed by an analytics engine (`engines.connect`: DuckDB over a
     snapshot, or PostgreSQL): the transactions stay in the engine and one row per member comes back."""
-    frame = backend.to_pyarrow(_summary_expr(backend, tables, calibration_end, store_id))
+    return summary_from_columns(backend.to_pyarrow(_summary_expr(backend, tables, calibration_end, store_id)),
+                                calibration_end)
+
+
+def summary_from_columns(frame: pa.Table, calibration_end: date) -> Summary:
+    """The Summary from one row per member ordered by member id: member_id, days (purchase days), first_day,
+    last_day (dates or day ordinals), total (net of the purchase days), first_net (net of the first)."""
     column = {name: frame.column(name) for name in frame.column_names}
     first, last = (_ordinals(column[name]) for name in ("first_day", "last_day"))
     frequency = column["days"].to_numpy().astype(np.int64) - 1
