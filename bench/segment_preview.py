@@ -10,6 +10,7 @@ the pandas reference; then the preview again with a covering index on transactio
 amount_fen) to show whether it pays off.
 
     .venv/bin/python bench/segment_preview.py [--members N] [--transactions T] [--repeat 5] [--keep]
+    .venv/bin/python bench/segment_preview.py --reuse /tmp/shequn-bench-seg-XXXX   # measure a kept database again
 
 DATABASE_URL=postgres://... runs on PostgreSQL instead (the database is created and dropped).
 """
@@ -230,7 +231,57 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times) * 1000, results
 
 
-def measure(repeat: int) -> None:
+def forget_previous_measurement() -> None:
+    """A kept database as generated: without the covering index and the segment an earlier run added."""
+    from django.db import connection
+
+    from shequn.analytics.models import Segment
+    from shequn.analytics.segments.models import SegmentMember
+    from shequn.members.models import Member
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS bench_tx_cover")
+    SegmentMember.objects.filter(segment__name="bench").delete()
+    Segment.objects.filter(name="bench").delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM analytics_transaction")
+        transactions = cursor.fetchone()[0]
+    print(f"Database: {connection.vendor} (reused); {Member.objects.count():,} members, {transactions:,} transactions")
+
+
+# Lone per-member conditions: no short list of rows to start from in the old plan.
+SINGLES = [
+    ("spend ≥ 200 in 90 days", {"field": "spend", "op": "gte", "value": "200", "window": {"days": 90}}),
+    ("orders ≥ 3 in 90 days", {"field": "orders", "op": "gte", "value": 3, "window": {"days": 90}}),
+    ("marketing consent", {"field": "consent", "op": "granted", "value": "marketing"}),
+    ("no marketing consent", {"field": "consent", "op": "not_granted", "value": "marketing"}),
+    ("has not tag 03", {"field": "tag", "op": "has_not", "value": ["标签03"]}),
+]
+
+
+def explain() -> None:
+    """The database's plan for the six-condition count and each single condition (EXPLAIN QUERY PLAN on
+    SQLite, EXPLAIN on PostgreSQL)."""
+    from django.db import connection
+    from django.db.models import Count, Window
+
+    from shequn.accounts.roles import Role, permissions_for
+    from shequn.analytics.segments import services as S
+    from shequn.core.actor import Actor
+
+    actor = Actor(kind="system", id="bench", label="bench", role=Role.OWNER, permissions=permissions_for(Role.OWNER))
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    for label, conditions in [("six conditions", CONDITIONS)] + [(label, [c]) for label, c in SINGLES]:
+        members = S.matching(S.clean(actor, conditions), [])
+        counted = members.annotate(total=Window(Count("pk"))).values_list("pk", "total")[:10]
+        sql, params = counted.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            plan = [row[-1] for row in cursor.fetchall()]
+        print(f"\nPlan: {label}\n  " + "\n  ".join(plan))
+
+
+def measure(repeat: int, covering_index: bool = True) -> None:
     from django.db import connection
 
     from shequn.accounts.roles import Role, permissions_for
@@ -242,7 +293,11 @@ def measure(repeat: int) -> None:
     print("\nEach condition alone (median ms, members matching):")
     for cond in CONDITIONS:
         ms, preview = timed(lambda c=cond: S.preview([c], actor), repeat)
-        print(f"  {cond['field']:<10} {ms:9.0f} ms  {preview.count:>9,}")
+        print(f"  {cond['field']:<24} {ms:9.0f} ms  {preview.count:>9,}")
+    print("Single conditions on their own:")
+    for label, cond in SINGLES:
+        ms, preview = timed(lambda c=cond: S.preview([c], actor), repeat)
+        print(f"  {label:<24} {ms:9.0f} ms  {preview.count:>9,}")
     ms, preview = timed(lambda: S.preview(CONDITIONS, actor), repeat)
     print(f"\nPreview of all six conditions: {ms:,.0f} ms (median of {repeat}), {preview.count:,} members")
     ref_ms, ref_count = timed(lambda: pandas_count(CONDITIONS), 1)
@@ -252,6 +307,8 @@ def measure(repeat: int) -> None:
     started = time.perf_counter()
     result = S.materialise(segment)
     print(f"Materialise: {(time.perf_counter() - started) * 1000:,.0f} ms ({result})")
+    if not covering_index:
+        return
 
     with connection.cursor() as cursor:
         started = time.perf_counter()
@@ -270,9 +327,18 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database (its folder is printed)")
+    parser.add_argument("--reuse", metavar="DIR", help="measure the SQLite database kept in DIR by --keep instead "
+                                                       "of generating one (kept afterwards)")
+    parser.add_argument("--explain", action="store_true", help="print the query plans before measuring")
+    parser.add_argument("--skip-index", action="store_true", help="leave out the covering-index comparison")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
-    tmp = Path(tempfile.mkdtemp(prefix="shequn-bench-seg-"))
+    if args.reuse and url:
+        parser.error("--reuse measures a kept SQLite database; unset DATABASE_URL")
+    if args.reuse and not (Path(args.reuse) / "shequn.sqlite3").exists():
+        parser.error(f"no shequn.sqlite3 in {args.reuse}")
+    tmp = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="shequn-bench-seg-"))
+    args.keep = args.keep or bool(args.reuse)
     os.environ["SHEQUN_VAR_DIR"] = str(tmp)
     os.environ["DJANGO_SETTINGS_MODULE"] = "shequn.config.settings"
     if url.startswith("postgres"):
@@ -287,12 +353,17 @@ def main() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         from django.db import connection
 
-        print(f"Database: {connection.vendor}; {args.members:,} members, {args.transactions:,} transactions")
-        started = time.perf_counter()
-        for step, seconds in generate(args.members, args.transactions).items():
-            print(f"  generated {step}: {seconds:.0f} s")
-        print(f"Generation: {time.perf_counter() - started:.0f} s")
-        measure(args.repeat)
+        if args.reuse:
+            forget_previous_measurement()
+        else:
+            print(f"Database: {connection.vendor}; {args.members:,} members, {args.transactions:,} transactions")
+            started = time.perf_counter()
+            for step, seconds in generate(args.members, args.transactions).items():
+                print(f"  generated {step}: {seconds:.0f} s")
+            print(f"Generation: {time.perf_counter() - started:.0f} s")
+        if args.explain:
+            explain()
+        measure(args.repeat, covering_index=not args.skip_index)
     finally:
         from django.db import connections
 

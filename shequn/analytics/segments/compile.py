@@ -193,9 +193,22 @@ def leaf(cond: dict, ctx: Context) -> Q:
     raise AssertionError(name)
 
 
-# Members checked one by one (correlated look-ups by member id) up to this many; past it each remaining
-# condition is computed once as a whole set (`id IN (…)`), which costs a scan of its rows instead.
+# Below this many members to check, every remaining condition is tested member by member.
 PER_MEMBER_LIMIT = 20_000
+
+
+def _use_set(cond: dict, ctx: Context, size: int | None) -> bool:
+    """Whether to test a condition as one whole set rather than per member: when there is no short list to
+    start from, or when the rows its set scans are fewer than the members left to check (a set costs about a
+    scan of its rows, a per-member test about one index look-up per member)."""
+    from . import sets
+
+    if size is None:
+        return True
+    if size <= PER_MEMBER_LIMIT:
+        return False
+    scanned = sets.scanned_rows(cond, ctx)
+    return scanned is not None and scanned[:size].count() < size
 
 
 def _driver(conditions: list, ctx: Context) -> tuple[int | None, int | None]:
@@ -230,12 +243,14 @@ def to_q(conditions: list, ctx: Context, among: list[int] | None = None) -> Q:
     from . import sets
 
     if among is not None:
-        driver, q, per_member = None, Q(pk__in=among), True
+        driver, size, q = None, 0, Q(pk__in=among)
     else:
         driver, size = _driver(conditions, ctx)
         q = sets.member_set(conditions[driver], ctx) if driver is not None else Q()
-        per_member = size is not None and size <= PER_MEMBER_LIMIT
-    test = leaf if per_member else sets.member_set
+
+    def test(cond: dict, ctx: Context) -> Q:
+        return sets.member_set(cond, ctx) if _use_set(cond, ctx, size) else leaf(cond, ctx)
+
     for index, cond in sorted(enumerate(conditions), key=lambda item: _cost(item[1])):
         if index == driver:
             continue

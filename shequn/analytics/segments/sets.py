@@ -111,3 +111,27 @@ def bound_rows(cond: dict, ctx: K.Context) -> QuerySet | None:
     if name == "consent" and op == "granted":
         return Consent.objects.filter(purpose=value, granted=True)
     return None
+
+
+def scanned_rows(cond: dict, ctx: K.Context) -> QuerySet | None:
+    """The rows a condition's set form reads (None for a column test): compared with the members left to
+    check to choose between the set and per-member look-ups."""
+    name, value = cond["field"], cond["value"]
+    if name in COLUMNS:
+        return None
+    if name == "tag":
+        return Member.tags.through.objects.filter(tag_id__in=[ctx.tags[n] for n in value if n in ctx.tags])
+    if name == "community_group":
+        return K.Membership.objects.filter(group_id__in=value, left_at__isnull=True)
+    if name == "rfm_cell":
+        return K.RfmScore.objects.filter(run_id=ctx.rfm_run_id, cell__in=value)
+    if name == "tier":
+        return LoyaltyAccount.objects.filter(tier_id__in=[ctx.tiers[c] for c in value if c in ctx.tiers])
+    if name in ("spend", "orders"):
+        return _window_rows(cond, ctx)
+    if name in ("last_order", "never_ordered"):
+        return K._purchases()
+    if name == "consent":
+        return Consent.objects.filter(purpose=value)
+    listed = K.rows(cond, ctx)  # value decile / churn risk: the run's rows, or none without a run
+    return listed if listed is not None else Member.objects.none()
