@@ -200,8 +200,9 @@ def _summary_expr(backend: Any, tables: Any, calibration_end: date, store_id: in
     local = _LocalDays(backend, tables)
     tx = local.on(t.filter(keep))
     tx = tx.filter(tx.day <= local.key(calibration_end))
-    rows = tx.select("member_id", "day", net=tx.amount_fen, purchases=(tx.amount_fen >= 0).cast("int64"),
-                     refunds=(tx.amount_fen < 0).cast("int64"))
+    one, zero = ibis.literal(1, type="int64"), ibis.literal(0, type="int64")  # PostgreSQL casts no boolean to bigint
+    rows = tx.select("member_id", "day", net=tx.amount_fen, purchases=(tx.amount_fen >= 0).ifelse(one, zero),
+                     refunds=(tx.amount_fen < 0).ifelse(one, zero))
     rows = rows.union(_refund_moves(t, local, keep, calibration_end))
     days = rows.group_by(["member_id", "day"]).aggregate(
         net=rows.net.sum(), purchases=rows.purchases.sum(), refunds=rows.refunds.sum())

@@ -93,3 +93,20 @@ def test_no_transactions_gives_empty_results(store, engine):
     backend, tables = engine()
     frame, summary = assert_same_as_separate(backend, tables, dt.date(2026, 3, 1))
     assert frame.empty and len(summary) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the Ibis connection is a second connection: committed rows only
+def test_postgres_takes_two_passes_and_agrees_with_duckdb(make_member, store, other_store, engine):
+    build(make_member, store, other_store)
+    postgres, pg_tables = connect("postgres")
+    backend, tables = engine()
+    try:
+        assert member_days._shared_offset(postgres, pg_tables) is None
+        for as_of in ENDS:
+            on_postgres = member_days.rfm_and_summary(postgres, pg_tables, as_of)
+            on_duckdb = member_days.rfm_and_summary(backend, tables, as_of)
+            pd.testing.assert_frame_equal(on_postgres[0], on_duckdb[0])
+            assert_same(on_duckdb[1], on_postgres[1])
+    finally:
+        postgres.disconnect()
