@@ -25,7 +25,9 @@ class Transaction(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "source_ref"], name="uniq_transaction_source_ref")]
-        indexes = [models.Index(fields=["member", "occurred_at"]), models.Index(fields=["occurred_at"]),
+        # (occurred_at, member, amount_fen) covers a window's spend per member without reading the table.
+        indexes = [models.Index(fields=["member", "occurred_at"]),
+                   models.Index(fields=["occurred_at", "member", "amount_fen"], name="transaction_window_idx"),
                    models.Index(fields=["store", "occurred_at"])]
 
 
