@@ -5,9 +5,8 @@ count done by loading the rows into pandas and intersecting there, in the same r
 Generates (executemany on SQLite, COPY on PostgreSQL): N members (default 1,000,000) over 20 stores with tiers,
 0–3 of 20 tags each, marketing / profiling consents (some withdrawn later: the latest decision counts), T
 transactions (default 5,000,000, 3% refunds) over two years, and an overall RFM run scoring every member.
-Then times each condition alone, the full preview (median of --repeat runs), materialising the segment, and
-the pandas reference; then the preview again with a covering index on transactions (occurred_at, member_id,
-amount_fen) to show whether it pays off.
+Then times each condition alone, single per-member conditions, the full preview (median of --repeat runs),
+materialising the segment, and the pandas reference. `--explain` prints the query plans first.
 
     .venv/bin/python bench/segment_preview.py [--members N] [--transactions T] [--repeat 5] [--keep]
     .venv/bin/python bench/segment_preview.py --reuse /tmp/shequn-bench-seg-XXXX   # measure a kept database again
@@ -232,7 +231,7 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def forget_previous_measurement() -> None:
-    """A kept database as generated: without the covering index and the segment an earlier run added."""
+    """A kept database as generated: without the segment (and the index of older runs) an earlier run added."""
     from django.db import connection
 
     from shequn.analytics.models import Segment
@@ -281,8 +280,7 @@ def explain() -> None:
         print(f"\nPlan: {label}\n  " + "\n  ".join(plan))
 
 
-def measure(repeat: int, covering_index: bool = True) -> None:
-    from django.db import connection
+def measure(repeat: int) -> None:
 
     from shequn.accounts.roles import Role, permissions_for
     from shequn.analytics.models import Segment
@@ -307,18 +305,6 @@ def measure(repeat: int, covering_index: bool = True) -> None:
     started = time.perf_counter()
     result = S.materialise(segment)
     print(f"Materialise: {(time.perf_counter() - started) * 1000:,.0f} ms ({result})")
-    if not covering_index:
-        return
-
-    with connection.cursor() as cursor:
-        started = time.perf_counter()
-        cursor.execute("CREATE INDEX bench_tx_cover ON analytics_transaction (occurred_at, member_id, amount_fen)")
-        cursor.execute("ANALYZE")
-        built = time.perf_counter() - started
-    spend_ms, _ = timed(lambda: S.preview([CONDITIONS[2]], actor), repeat)
-    all_ms, _ = timed(lambda: S.preview(CONDITIONS, actor), repeat)
-    print(f"With a covering index on transactions (occurred_at, member_id, amount_fen), built in {built:.0f} s: "
-          f"spend alone {spend_ms:,.0f} ms, all six {all_ms:,.0f} ms")
 
 
 def main() -> None:
@@ -330,7 +316,6 @@ def main() -> None:
     parser.add_argument("--reuse", metavar="DIR", help="measure the SQLite database kept in DIR by --keep instead "
                                                        "of generating one (kept afterwards)")
     parser.add_argument("--explain", action="store_true", help="print the query plans before measuring")
-    parser.add_argument("--skip-index", action="store_true", help="leave out the covering-index comparison")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.reuse and url:
@@ -363,7 +348,7 @@ def main() -> None:
             print(f"Generation: {time.perf_counter() - started:.0f} s")
         if args.explain:
             explain()
-        measure(args.repeat, covering_index=not args.skip_index)
+        measure(args.repeat)
     finally:
         from django.db import connections
 
