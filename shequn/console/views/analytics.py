@@ -144,23 +144,27 @@ def charts(ov: overview.Overview) -> dict:
     }
 
 
-@console_view("dashboard.view")
-def analytics_overview(request):
+def for_period(request, compute):
+    """The filter form of the request and `compute(actor, store=…, days=… | date_from=…, date_to=…)` run on
+    its period (the last 30 days when nothing is chosen); returns (form, result or None, error text or None)."""
     actor = request.actor
     form = OverviewForm(request.GET or None, stores=stores_visible_to(actor))
-    error, ov = None, None
     if form.is_bound and not form.is_valid():
-        error = _("筛选条件不对：请用日期选择器选择日期，并选择你负责的门店。")
-    else:
-        data = form.cleaned_data if form.is_bound else {}
-        try:
-            args = form.period_args() if form.is_bound else {"days": 30}
-            ov = overview.overview(actor, store=data.get("store") or "", **args)
-        except forms.ValidationError as invalid:
-            error = invalid.messages[0]
-        except Problem as problem:
-            error = _("开始日期不能晚于结束日期，且最多统计两年。") if problem.type == "invalid-period" \
-                else problem_text(problem)
+        return form, None, _("筛选条件不对：请用日期选择器选择日期，并选择你负责的门店。")
+    data = form.cleaned_data if form.is_bound else {}
+    try:
+        args = form.period_args() if form.is_bound else {"days": 30}
+        return form, compute(actor, store=data.get("store") or "", **args), None
+    except forms.ValidationError as invalid:
+        return form, None, invalid.messages[0]
+    except Problem as problem:
+        return form, None, (_("开始日期不能晚于结束日期，且最多统计两年。") if problem.type == "invalid-period"
+                            else problem_text(problem))
+
+
+@console_view("dashboard.view")
+def analytics_overview(request):
+    form, ov, error = for_period(request, overview.overview)
     cards = kpi_cards(ov) if ov else []
     all_tables = tables(ov, cards) if ov else {}
     export = request.GET.get("export")

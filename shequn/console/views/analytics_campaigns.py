@@ -2,17 +2,13 @@
 a campaign's detail with the two arms, and the section the analytics overview loads (`?fragment=1`).
 Tables download as Excel or CSV (`?export=xlsx|csv&table=campaigns`)."""
 
-from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from shequn.analytics import campaigns, exports
-from shequn.core.errors import Problem
-from shequn.stores.selectors import stores_visible_to
 
 from ..access import console_view
-from ..problems import problem_text
-from .analytics import OverviewForm
+from .analytics import for_period
 
 CHART_TOP = 15
 
@@ -74,21 +70,8 @@ def chart(rows: list[campaigns.CampaignResult]) -> dict:
 
 @console_view("analytics.view")
 def campaign_results(request):
-    actor = request.actor
-    form = OverviewForm(request.GET or None, stores=stores_visible_to(actor))
-    error, rows, p = None, [], None
-    if form.is_bound and not form.is_valid():
-        error = _("筛选条件不对：请用日期选择器选择日期，并选择你负责的门店。")
-    else:
-        data = form.cleaned_data if form.is_bound else {}
-        try:
-            args = form.period_args() if form.is_bound else {"days": 30}
-            p, rows = campaigns.results(actor, store=data.get("store") or "", **args)
-        except forms.ValidationError as invalid:
-            error = invalid.messages[0]
-        except Problem as problem:
-            error = _("开始日期不能晚于结束日期，且最多统计两年。") if problem.type == "invalid-period" \
-                else problem_text(problem)
+    form, found, error = for_period(request, campaigns.results)
+    p, rows = found or (None, [])
     export = request.GET.get("export")
     if export and p is not None:
         if request.GET.get("table", "campaigns") != "campaigns" or export not in exports.FORMATS:
