@@ -14,9 +14,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear, TruncDate
 
 from shequn.commerce import reports
 from shequn.communities.models import GroupEvent, Membership
-from shequn.core import clock
 from shequn.core.actor import Actor
-from shequn.core.errors import ValidationProblem
 from shequn.members.selectors import members_visible_to
 from shequn.stores.models import Store
 from shequn.stores.selectors import store_by_code, stores_visible_to
@@ -24,7 +22,6 @@ from shequn.stores.selectors import store_by_code, stores_visible_to
 from .models import Transaction
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-MAX_DAYS = 731
 MAX_COHORTS = 12
 TOP_GROUPS = 20
 HOT_PRODUCTS = 10
@@ -90,17 +87,8 @@ class Overview:
 
 
 def period(date_from: dt.date | None, date_to: dt.date | None, days: int = 30) -> Period:
-    """Inclusive local dates; by default the last `days` days up to today."""
-    today = clock.now().astimezone(SHANGHAI).date()
-    date_to = date_to or today
-    date_from = date_from or date_to - dt.timedelta(days=days - 1)
-    if date_from > date_to:
-        raise ValidationProblem("The period starts after it ends; swap from and to.", type="invalid-period",
-                                field="from")
-    if (date_to - date_from).days >= MAX_DAYS:
-        raise ValidationProblem(f"The overview covers at most {MAX_DAYS} days.", type="invalid-period",
-                                field="from")
-    return Period(date_from, date_to)
+    """Inclusive local dates; by default the last `days` days up to today (the rules of `reports.period`)."""
+    return Period(*reports.period(date_from, date_to, days))
 
 
 def scope_for(actor: Actor, store_code: str = "") -> Scope:
