@@ -40,11 +40,8 @@ class RfmRunDetailOut(RfmRunOut):
     movement: list[RfmFlowOut]
 
 
-class RfmMemberOut(Schema):
-    member_id: int
-    member_no: str
-    name: str
-    home_store_code: str | None
+class RfmScoreOut(Schema):
+    """One member's scores and cell in a run."""
     recency_days: int
     frequency: int
     monetary_fen: int
@@ -54,6 +51,13 @@ class RfmMemberOut(Schema):
     fm_score: int
     cell: str
     label: str
+
+
+class RfmMemberOut(RfmScoreOut):
+    member_id: int
+    member_no: str
+    name: str
+    home_store_code: str | None
 
 
 class RfmMemberPageOut(Schema):
@@ -64,19 +68,10 @@ class RfmMemberPageOut(Schema):
     items: list[RfmMemberOut]
 
 
-class MemberRfmOut(Schema):
+class MemberRfmOut(RfmScoreOut):
     run_id: int
     as_of: dt.date
     store_code: str | None  # the run's scope: None for the overall run
-    recency_days: int
-    frequency: int
-    monetary_fen: int
-    r_score: int
-    f_score: int
-    m_score: int
-    fm_score: int
-    cell: str
-    label: str
 
 
 class PickOut(Schema):
