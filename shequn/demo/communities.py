@@ -223,7 +223,8 @@ def _seeds_and_kols(rng: random.Random, groups) -> None:
     for group, plan in groups:
         if plan.dead_for:
             continue
-        talkers = list(GroupEvent.objects.filter(group=group, kind="message", by_admin=False)
+        present = Membership.objects.filter(group=group, left_at__isnull=True).values("member_id")
+        talkers = list(GroupEvent.objects.filter(group=group, kind="message", by_admin=False, member_id__in=present)
                        .values("member_id").annotate(n=Count("id")).order_by("-n", "member_id")[:3])
         for i, row in enumerate(talkers):
             member = Member.objects.get(pk=row["member_id"])
